@@ -1,0 +1,46 @@
+/**
+ * `y += alpha * x` on the GPU.
+ *
+ * @module
+ */
+
+import { formatShape, KanError } from "../errors.ts";
+import { linearGrid, packParams } from "../gpu/params.ts";
+import type { Tensor } from "../tensor.ts";
+import source from "../../shaders/axpy.wgsl" with { type: "text" };
+
+const WORKGROUP = 256;
+
+/**
+ * Records `y[i] += alpha * x[i]` for every element (in place on `y`).
+ *
+ * @example
+ * ```ts
+ * import { Gpu, Tensor } from "../../mod.ts";
+ * import { axpy } from "./axpy.ts";
+ * const gpu = await Gpu.request();
+ * const x = Tensor.from(gpu, [1, 2], [2]);
+ * const y = Tensor.from(gpu, [10, 20], [2]);
+ * axpy(2, x, y);
+ * console.log(await y.read()); // Float32Array(2) [12, 24]
+ * gpu.destroy();
+ * ```
+ */
+export function axpy(alpha: number, x: Tensor, y: Tensor): void {
+  if (x.size !== y.size) {
+    throw new KanError(`axpy: x has shape ${formatShape(x.shape)} but y has ${formatShape(y.shape)}`);
+  }
+  const gpu = y.gpu;
+  const kernel = gpu.kernel({
+    name: "axpy",
+    source,
+    bindings: ["uniform", "read", "storage"],
+    constants: { WG: WORKGROUP },
+  });
+  gpu.dispatch(
+    kernel,
+    packParams("uf", y.size, alpha),
+    [x.binding, y.binding],
+    linearGrid(y.size, WORKGROUP),
+  );
+}
