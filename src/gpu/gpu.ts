@@ -98,6 +98,7 @@ export class Gpu {
   #pendingErrors = new Set<Promise<KanError | null>>();
   #errors: KanError[] = [];
   #lost: string | null = null;
+  #placeholders: GPUBuffer[] = [];
   #lostPromise: Promise<never>;
 
   private constructor(device: GPUDevice, info: GpuAdapterInfo) {
@@ -257,11 +258,27 @@ export class Gpu {
     await this.#throwErrors();
   }
 
+  /**
+   * A small buffer to bind where a kernel declares a binding that this
+   * dispatch does not use. Each `slot` is a distinct buffer, so two
+   * placeholders never alias a read-write binding. Not counted in the stats.
+   */
+  placeholder(slot: number): BufferRange {
+    this.assertAlive();
+    while (this.#placeholders.length <= slot) {
+      this.#placeholders.push(
+        this.device.createBuffer({ label: "kan-placeholder", size: 256, usage: GPUBufferUsage.STORAGE }),
+      );
+    }
+    return { buffer: this.#placeholders[slot], offset: 0, size: 256 };
+  }
+
   /** Releases every buffer and the device. Later calls throw a {@linkcode KanError}. */
   destroy(): void {
     if (this.#lost) return;
     this.#lost = "this Gpu was destroyed (gpu.destroy()); request a new one with Gpu.request()";
     this.pool.destroyAll();
+    for (const b of this.#placeholders) b.destroy();
     this.device.destroy();
   }
 

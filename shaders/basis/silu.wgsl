@@ -1,0 +1,15 @@
+// One basis per input: SiLU(x) = x * sigmoid(x) (the KAN base branch).
+const BASIS_PARAMS: u32 = 0u;
+
+fn basis_value(i: u32, j: u32, x: f32) -> f32 {
+  return x / (1.0 + exp(-x));
+}
+
+fn basis_dx(i: u32, j: u32, x: f32) -> f32 {
+  let s = 1.0 / (1.0 + exp(-x));
+  return s * (1.0 + x * (1.0 - s));
+}
+
+fn basis_dparam(i: u32, j: u32, x: f32, q: u32) -> f32 {
+  return 0.0;
+}

@@ -1,0 +1,89 @@
+// y[b, o] = beta * y[b, o] + bias[o] + sum_k phi_k(x[b, k / NB]) * w[o, k],  k = i * NB + j.
+// The basis file prepended to this one provides basis_value(i, j, x). The
+// basis matrix phi is evaluated while the A tile is loaded: it never exists
+// in GPU memory.
+override NB: u32 = 1u;
+
+struct Params {
+  batch: u32,
+  in_dim: u32,
+  out_dim: u32,
+  beta: f32,
+  has_bias: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;          // [B, in]
+@group(0) @binding(2) var<storage, read> w: array<f32>;          // [out, in * NB]
+@group(0) @binding(3) var<storage, read> basis_data: array<f32>; // the basis's own layout
+@group(0) @binding(4) var<storage, read> bias: array<f32>;       // [out] when has_bias
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;    // [B, out]
+
+const TM: u32 = 64u; // batch rows per workgroup
+const TN: u32 = 64u; // outputs per workgroup
+const TK: u32 = 16u; // reduction chunk
+const RM: u32 = 4u;  // rows per thread (strided by 16)
+const RN: u32 = 4u;  // columns per thread (strided by 16)
+
+var<workgroup> a_tile: array<f32, 1024>; // [TK][TM]
+var<workgroup> b_tile: array<f32, 1024>; // [TK][TN]
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+        @builtin(local_invocation_index) li: u32) {
+  let K = p.in_dim * NB;
+  let row0 = wid.y * TM;
+  let col0 = wid.x * TN;
+  var acc: array<f32, 16>;
+  for (var k0 = 0u; k0 < K; k0 += TK) {
+    for (var e = li; e < TM * TK; e += 256u) {
+      let r = e / TK;
+      let c = e % TK;
+      let b = row0 + r;
+      let k = k0 + c;
+      var v = 0.0;
+      if (b < p.batch && k < K) {
+        let i = k / NB;
+        v = basis_value(i, k % NB, x[b * p.in_dim + i]);
+      }
+      a_tile[c * TM + r] = v;
+    }
+    for (var e = li; e < TN * TK; e += 256u) {
+      let n = e / TK;
+      let c = e % TK;
+      let o = col0 + n;
+      let k = k0 + c;
+      var v = 0.0;
+      if (o < p.out_dim && k < K) {
+        v = w[o * K + k];
+      }
+      b_tile[c * TN + n] = v;
+    }
+    workgroupBarrier();
+    for (var c = 0u; c < TK; c++) {
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var m = 0u; m < RM; m++) { av[m] = a_tile[c * TM + lid.y + 16u * m]; }
+      for (var n = 0u; n < RN; n++) { bv[n] = b_tile[c * TN + lid.x + 16u * n]; }
+      for (var m = 0u; m < RM; m++) {
+        for (var n = 0u; n < RN; n++) {
+          acc[m * RN + n] = fma(av[m], bv[n], acc[m * RN + n]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var m = 0u; m < RM; m++) {
+    let b = row0 + lid.y + 16u * m;
+    for (var n = 0u; n < RN; n++) {
+      let o = col0 + lid.x + 16u * n;
+      if (b < p.batch && o < p.out_dim) {
+        var v = acc[m * RN + n];
+        if (p.has_bias != 0u) { v += bias[o]; }
+        let idx = b * p.out_dim + o;
+        if (p.beta != 0.0) { v += p.beta * y[idx]; }
+        y[idx] = v;
+      }
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// For each basis index j: G_j[b, i] = sum_o dy[b, o] * w[o, i * NB + j] (a tiled
+// product), then in its epilogue
+//   dx[b, i] = beta * dx[b, i] + sum_j G_j[b, i] * dphi_j/dx(x[b, i])
+// and, for bases with trainable parameters, per batch tile t
+//   partial[t, q, i, j] = sum_{b in t} G_j[b, i] * dphi_j/dparam_q(x[b, i]).
+// Neither G nor any basis derivative is stored beyond one tile.
+override NB: u32 = 1u;
+
+struct Params {
+  batch: u32,
+  in_dim: u32,
+  out_dim: u32,
+  beta: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;              // [B, in]
+@group(0) @binding(2) var<storage, read> dy: array<f32>;             // [B, out]
+@group(0) @binding(3) var<storage, read> w: array<f32>;              // [out, in * NB]
+@group(0) @binding(4) var<storage, read> basis_data: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;       // [B, in]
+@group(0) @binding(6) var<storage, read_write> partial: array<f32>;  // [tiles, BASIS_PARAMS, in, NB]
+
+const TM: u32 = 64u; // batch rows per workgroup
+const TN: u32 = 64u; // inputs per workgroup
+const TK: u32 = 16u; // output chunk
+const RM: u32 = 4u;
+const RN: u32 = 4u;
+
+var<workgroup> a_tile: array<f32, 1024>; // [TK][TM]: dy
+var<workgroup> b_tile: array<f32, 1024>; // [TK][TN]: w[:, i * NB + j]
+var<workgroup> red: array<f32, 1024>;    // [16][TN]: column sums of the parameter partials
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+        @builtin(local_invocation_index) li: u32) {
+  let K = p.in_dim * NB;
+  let row0 = wid.y * TM;
+  let col0 = wid.x * TN;
+  var xv: array<f32, 16>;
+  var gx: array<f32, 16>;
+  for (var m = 0u; m < RM; m++) {
+    let b = min(row0 + lid.y + 16u * m, p.batch - 1u);
+    for (var n = 0u; n < RN; n++) {
+      let i = min(col0 + lid.x + 16u * n, p.in_dim - 1u);
+      xv[m * RN + n] = x[b * p.in_dim + i];
+    }
+  }
+  for (var j = 0u; j < NB; j++) {
+    var acc: array<f32, 16>;
+    for (var t = 0u; t < 16u; t++) { acc[t] = 0.0; }
+    for (var o0 = 0u; o0 < p.out_dim; o0 += TK) {
+      for (var e = li; e < TM * TK; e += 256u) {
+        let r = e / TK;
+        let c = e % TK;
+        let b = row0 + r;
+        let o = o0 + c;
+        var v = 0.0;
+        if (b < p.batch && o < p.out_dim) {
+          v = dy[b * p.out_dim + o];
+        }
+        a_tile[c * TM + r] = v;
+      }
+      for (var e = li; e < TN * TK; e += 256u) {
+        let c = e / TN;
+        let n = e % TN;
+        let i = col0 + n;
+        let o = o0 + c;
+        var v = 0.0;
+        if (i < p.in_dim && o < p.out_dim) {
+          v = w[o * K + i * NB + j];
+        }
+        b_tile[c * TN + n] = v;
+      }
+      workgroupBarrier();
+      for (var c = 0u; c < TK; c++) {
+        var av: array<f32, 4>;
+        var bv: array<f32, 4>;
+        for (var m = 0u; m < RM; m++) { av[m] = a_tile[c * TM + lid.y + 16u * m]; }
+        for (var n = 0u; n < RN; n++) { bv[n] = b_tile[c * TN + lid.x + 16u * n]; }
+        for (var m = 0u; m < RM; m++) {
+          for (var n = 0u; n < RN; n++) {
+            acc[m * RN + n] = fma(av[m], bv[n], acc[m * RN + n]);
+          }
+        }
+      }
+      workgroupBarrier();
+    }
+    for (var m = 0u; m < RM; m++) {
+      for (var n = 0u; n < RN; n++) {
+        let i = min(col0 + lid.x + 16u * n, p.in_dim - 1u);
+        gx[m * RN + n] = fma(acc[m * RN + n], basis_dx(i, j, xv[m * RN + n]), gx[m * RN + n]);
+      }
+    }
+    for (var q = 0u; q < BASIS_PARAMS; q++) {
+      for (var n = 0u; n < RN; n++) {
+        let i = min(col0 + lid.x + 16u * n, p.in_dim - 1u);
+        var s = 0.0;
+        for (var m = 0u; m < RM; m++) {
+          if (row0 + lid.y + 16u * m < p.batch) {
+            s = fma(acc[m * RN + n], basis_dparam(i, j, xv[m * RN + n], q), s);
+          }
+        }
+        red[lid.y * TN + lid.x + 16u * n] = s;
+      }
+      workgroupBarrier();
+      if (lid.y == 0u) {
+        for (var n = 0u; n < RN; n++) {
+          let col = lid.x + 16u * n;
+          let i = col0 + col;
+          var s = 0.0;
+          for (var r = 0u; r < 16u; r++) { s += red[r * TN + col]; }
+          if (i < p.in_dim) {
+            partial[((wid.y * BASIS_PARAMS + q) * p.in_dim + i) * NB + j] = s;
+          }
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+  for (var m = 0u; m < RM; m++) {
+    let b = row0 + lid.y + 16u * m;
+    for (var n = 0u; n < RN; n++) {
+      let i = col0 + lid.x + 16u * n;
+      if (b < p.batch && i < p.in_dim) {
+        let idx = b * p.in_dim + i;
+        var v = gx[m * RN + n];
+        if (p.beta != 0.0) { v += p.beta * dx[idx]; }
+        dx[idx] = v;
+      }
+    }
+  }
+}

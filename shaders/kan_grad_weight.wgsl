@@ -1,0 +1,84 @@
+// dw[o, k] = beta * dw[o, k] + sum_b dy[b, o] * phi_k(x[b, k / NB]),  k = i * NB + j.
+// The basis matrix is evaluated while the B tile is loaded, never stored.
+override NB: u32 = 1u;
+
+struct Params {
+  batch: u32,
+  in_dim: u32,
+  out_dim: u32,
+  beta: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;          // [B, in]
+@group(0) @binding(2) var<storage, read> dy: array<f32>;         // [B, out]
+@group(0) @binding(3) var<storage, read> basis_data: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dw: array<f32>;   // [out, in * NB]
+
+const TM: u32 = 64u; // outputs per workgroup
+const TN: u32 = 64u; // basis columns per workgroup
+const TK: u32 = 16u; // batch chunk
+const RM: u32 = 4u;
+const RN: u32 = 4u;
+
+var<workgroup> a_tile: array<f32, 1024>; // [TK][TM]: dy
+var<workgroup> b_tile: array<f32, 1024>; // [TK][TN]: phi
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+        @builtin(local_invocation_index) li: u32) {
+  let K = p.in_dim * NB;
+  let row0 = wid.y * TM;
+  let col0 = wid.x * TN;
+  var acc: array<f32, 16>;
+  for (var b0 = 0u; b0 < p.batch; b0 += TK) {
+    for (var e = li; e < TM * TK; e += 256u) {
+      let c = e / TM;
+      let r = e % TM;
+      let b = b0 + c;
+      let o = row0 + r;
+      var v = 0.0;
+      if (b < p.batch && o < p.out_dim) {
+        v = dy[b * p.out_dim + o];
+      }
+      a_tile[c * TM + r] = v;
+    }
+    for (var e = li; e < TN * TK; e += 256u) {
+      let c = e / TN;
+      let n = e % TN;
+      let b = b0 + c;
+      let k = col0 + n;
+      var v = 0.0;
+      if (b < p.batch && k < K) {
+        let i = k / NB;
+        v = basis_value(i, k % NB, x[b * p.in_dim + i]);
+      }
+      b_tile[c * TN + n] = v;
+    }
+    workgroupBarrier();
+    for (var c = 0u; c < TK; c++) {
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var m = 0u; m < RM; m++) { av[m] = a_tile[c * TM + lid.y + 16u * m]; }
+      for (var n = 0u; n < RN; n++) { bv[n] = b_tile[c * TN + lid.x + 16u * n]; }
+      for (var m = 0u; m < RM; m++) {
+        for (var n = 0u; n < RN; n++) {
+          acc[m * RN + n] = fma(av[m], bv[n], acc[m * RN + n]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var m = 0u; m < RM; m++) {
+    let o = row0 + lid.y + 16u * m;
+    for (var n = 0u; n < RN; n++) {
+      let k = col0 + lid.x + 16u * n;
+      if (o < p.out_dim && k < K) {
+        let idx = o * K + k;
+        var v = acc[m * RN + n];
+        if (p.beta != 0.0) { v += p.beta * dw[idx]; }
+        dw[idx] = v;
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * What every basis of the KAN family provides: WGSL functions that the one
+ * shared layer kernel calls, and a float64 reference of the same functions.
+ *
+ * All members compute `y = sum_i sum_j c[o, i, j] * phi_j(x_i)`; only `phi`
+ * changes. A basis is `phi`: its value, its derivative with respect to `x`, and
+ * its derivative with respect to its own trainable parameters, if any.
+ *
+ * @module
+ */
+
+/**
+ * One basis family member. `data` is the basis's own parameter block (a
+ * grid, centers or phases) in the layout that its WGSL file reads as
+ * `basis_data`; `inDim` is the layer's input width.
+ */
+export interface Basis {
+  /** Short name, used in kernel names, e.g. `"bspline"`. */
+  readonly name: string;
+  /** WGSL defining `BASIS_PARAMS`, `basis_value`, `basis_dx` and `basis_dparam`. */
+  readonly source: string;
+  /** Number of basis functions per input (`NB`). */
+  readonly count: number;
+  /** Values of the WGSL file's `override` constants (besides `NB`). */
+  readonly constants: Readonly<Record<string, number>>;
+  /** How many trainable parameter blocks of shape `[in, count]` `data` holds (0 or more). */
+  readonly paramCount: number;
+  /** Float64 reference of `phi_j(x)` for input `i`. */
+  value(i: number, j: number, x: number, data: ArrayLike<number>, inDim: number): number;
+  /** Float64 reference of `d phi_j(x) / dx`. */
+  dx(i: number, j: number, x: number, data: ArrayLike<number>, inDim: number): number;
+  /** Float64 reference of `d phi_j(x) / d data[q * inDim * count + i * count + j]`. */
+  dparam(i: number, j: number, x: number, q: number, data: ArrayLike<number>, inDim: number): number;
+}
+
+/** `dparam` of bases without trainable parameters. */
+export function noParamGradient(): number {
+  return 0;
+}

@@ -1,0 +1,170 @@
+/**
+ * The one layer kernel of the family, with any basis plugged in:
+ * `y = phi(x) W^T (+ bias)`, its weight gradient `dW = dY^T phi(x)`, and its
+ * input gradient `dx = sum_j (dY W)_j * phi_j'(x)` (plus the basis's own
+ * parameter gradients), each a tiled product that evaluates the bases while
+ * loading its tiles, so the `[B, in, nBasis]` tensor is never in GPU memory.
+ *
+ * @module
+ */
+
+import type { Basis } from "../basis/basis.ts";
+import type { Gpu } from "../gpu/gpu.ts";
+import type { BindingKind, Kernel } from "../gpu/kernel.ts";
+import { linearGrid, packParams } from "../gpu/params.ts";
+import type { BufferRange } from "../gpu/recorder.ts";
+import forwardSource from "../../shaders/kan_forward.wgsl" with { type: "text" };
+import gradWeightSource from "../../shaders/kan_grad_weight.wgsl" with { type: "text" };
+import gradInputSource from "../../shaders/kan_grad_input.wgsl" with { type: "text" };
+import reduceRowsSource from "../../shaders/reduce_rows.wgsl" with { type: "text" };
+
+/** Rows (and columns) of one output tile of the layer kernels. */
+export const TILE = 64;
+
+/** The shapes of one call: batch `B`, input width, output width. */
+export interface LayerDims {
+  /** Batch rows. */
+  batch: number;
+  /** Input features. */
+  inDim: number;
+  /** Output features. */
+  outDim: number;
+}
+
+function layerKernel(
+  gpu: Gpu,
+  basis: Basis,
+  name: string,
+  source: string,
+  bindings: readonly BindingKind[],
+): Kernel {
+  return gpu.kernel({
+    name: `${name}<${basis.name}>`,
+    source: `${basis.source}\n${source}`,
+    bindings,
+    constants: { NB: basis.count, ...basis.constants },
+  });
+}
+
+function tiles(n: number): number {
+  return Math.ceil(n / TILE);
+}
+
+/** Records `y = (accumulate ? y : 0) + phi(x) W^T + bias`. */
+export function basisForward(
+  gpu: Gpu,
+  basis: Basis,
+  dims: LayerDims,
+  x: BufferRange,
+  w: BufferRange,
+  data: BufferRange | null,
+  bias: BufferRange | null,
+  y: BufferRange,
+  accumulate: boolean,
+): void {
+  const kernel = layerKernel(gpu, basis, "kan_forward", forwardSource, [
+    "uniform",
+    "read",
+    "read",
+    "read",
+    "read",
+    "storage",
+  ]);
+  gpu.dispatch(
+    kernel,
+    packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, bias ? 1 : 0),
+    [x, w, data ?? gpu.placeholder(0), bias ?? gpu.placeholder(1), y],
+    [tiles(dims.outDim), tiles(dims.batch)],
+  );
+}
+
+/** Records `dW = (accumulate ? dW : 0) + dY^T phi(x)`, `dW` of shape `[out, in * nBasis]`. */
+export function basisGradWeight(
+  gpu: Gpu,
+  basis: Basis,
+  dims: LayerDims,
+  x: BufferRange,
+  dy: BufferRange,
+  data: BufferRange | null,
+  dw: BufferRange,
+  accumulate: boolean,
+): void {
+  const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, [
+    "uniform",
+    "read",
+    "read",
+    "read",
+    "storage",
+  ]);
+  gpu.dispatch(
+    kernel,
+    packParams("uuuf", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0),
+    [x, dy, data ?? gpu.placeholder(0), dw],
+    [tiles(dims.inDim * basis.count), tiles(dims.outDim)],
+  );
+}
+
+/** Floats of the per-batch-tile parameter partials that {@linkcode basisGradInput} writes. */
+export function paramPartialsSize(basis: Basis, dims: LayerDims): number {
+  return tiles(dims.batch) * basis.paramCount * dims.inDim * basis.count;
+}
+
+/**
+ * Records `dx = (accumulate ? dx : 0) + sum_j (dY W)_j * phi_j'(x)`. For a basis
+ * with trainable parameters, `partials` (of {@linkcode paramPartialsSize}
+ * floats) receives their gradient summed per batch tile; sum its rows with
+ * {@linkcode reduceRows}.
+ */
+export function basisGradInput(
+  gpu: Gpu,
+  basis: Basis,
+  dims: LayerDims,
+  x: BufferRange,
+  dy: BufferRange,
+  w: BufferRange,
+  data: BufferRange | null,
+  dx: BufferRange,
+  accumulate: boolean,
+  partials: BufferRange | null,
+): void {
+  const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, [
+    "uniform",
+    "read",
+    "read",
+    "read",
+    "read",
+    "storage",
+    "storage",
+  ]);
+  gpu.dispatch(
+    kernel,
+    packParams("uuuf", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0),
+    [x, dy, w, data ?? gpu.placeholder(0), dx, partials ?? gpu.placeholder(1)],
+    [tiles(dims.inDim), tiles(dims.batch)],
+  );
+}
+
+const REDUCE_WG = 256;
+
+/** Records `out[c] = (accumulate ? out[c] : 0) + sum_r a[r, c]` for `a` of shape `[rows, cols]`. */
+export function reduceRows(
+  gpu: Gpu,
+  a: BufferRange,
+  rows: number,
+  cols: number,
+  out: BufferRange,
+  accumulate: boolean,
+): void {
+  const kernel = gpu.kernel({
+    name: "reduce_rows",
+    source: reduceRowsSource,
+    bindings: ["uniform", "read", "storage"],
+    constants: { WG: REDUCE_WG },
+  });
+  gpu.dispatch(
+    kernel,
+    packParams("uuf", rows, cols, accumulate ? 1 : 0),
+    [a, out],
+    linearGrid(cols, REDUCE_WG),
+  );
+}
