@@ -45,6 +45,11 @@ export class Tensor {
   readonly shape: readonly number[];
   /** Number of elements. */
   readonly size: number;
+  /**
+   * The index of the first NaN or infinite value when known from the upload
+   * (`-1`: all finite), `null` when the GPU made the values.
+   */
+  firstNonFinite: number | null = null;
   #buffer: GPUBuffer | null;
 
   /** Wraps a pooled buffer of at least `4 * size(shape)` bytes; prefer {@linkcode Tensor.from} or {@linkcode Tensor.empty}. */
@@ -68,6 +73,7 @@ export class Tensor {
       ? data as Float32Array<ArrayBuffer>
       : Float32Array.from(data);
     if (size > 0) gpu.write(tensor.buffer, 0, values);
+    tensor.firstNonFinite = values.findIndex((v) => !Number.isFinite(v));
     return tensor;
   }
 

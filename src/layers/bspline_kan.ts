@@ -1,0 +1,290 @@
+/**
+ * `BSplineKAN`: the KAN layer of efficient-kan's `KANLinear` (pykan's layer
+ * as one matrix product): `y = base(x) W_base^T + B(x) (W_spline * scaler)^T`.
+ *
+ * @module
+ */
+
+import type { Basis } from "../basis/basis.ts";
+import { bsplineBasis, bsplineReference, uniformKnots } from "../basis/bspline.ts";
+import { identityBasis, siluBasis } from "../basis/single.ts";
+import { KanError } from "../errors.ts";
+import type { Gpu } from "../gpu/gpu.ts";
+import { Tensor } from "../tensor.ts";
+import { basisForward, basisGradInput, basisGradWeight, reduceRows } from "./basis_linear.ts";
+import { kaimingUniform, leastSquares, Rng } from "./init.ts";
+import { checkNumber, checkOptions, Layer, type ReferenceLayer, type Trace } from "./layer.ts";
+import { Parameter } from "./parameter.ts";
+import { basisBackwardReference, basisForwardReference } from "./reference_ops.ts";
+import { splineScaleBackward, splineScaleForward } from "./spline_scale.ts";
+
+/** pykan's `base_fun`: SiLU, the identity, or no base branch. */
+export type BaseActivation = "silu" | "identity" | "zero";
+
+/** Options of {@linkcode BSplineKAN}, with efficient-kan's defaults. */
+export interface BSplineKANOptions {
+  /** Grid intervals `G` (default 5). */
+  gridSize?: number;
+  /** Spline order `k` (default 3). */
+  splineOrder?: number;
+  /** The grid's range (default [-1, 1]). */
+  gridRange?: [number, number];
+  /** Scale of the noise the spline weights are fitted to (default 0.1). */
+  scaleNoise?: number;
+  /** Scale of the base weight's init (default 1). */
+  scaleBase?: number;
+  /** Scale of the spline scaler's init (default 1). */
+  scaleSpline?: number;
+  /** The base branch (default `"silu"`). */
+  baseActivation?: BaseActivation;
+  /** Grid adaptation margin (default 0.02; kept for API parity, used by grid updates). */
+  gridEps?: number;
+  /** Add a bias (default false). */
+  bias?: boolean;
+  /** Seed of the initialization (default 0). */
+  seed?: number;
+}
+
+const OPTION_NAMES = [
+  "gridSize",
+  "splineOrder",
+  "gridRange",
+  "scaleNoise",
+  "scaleBase",
+  "scaleSpline",
+  "baseActivation",
+  "gridEps",
+  "bias",
+  "seed",
+] as const;
+
+/**
+ * A KAN layer with B-spline bases.
+ *
+ * @example
+ * ```ts
+ * import { BSplineKAN, Gpu, Tensor } from "../../mod.ts";
+ * const gpu = await Gpu.request();
+ * const layer = new BSplineKAN(gpu, 2, 3, { gridSize: 5, splineOrder: 3 });
+ * const y = layer.forward(Tensor.from(gpu, [0.1, -0.4], [1, 2]));
+ * console.log(await y.read());
+ * gpu.destroy();
+ * ```
+ */
+export class BSplineKAN extends Layer {
+  /** The options in force (defaults filled in). */
+  readonly options: Readonly<Required<Omit<BSplineKANOptions, "seed">>>;
+  /** The spline basis. */
+  readonly basis: Basis;
+  #baseBasis: Basis | null;
+  #grid: Parameter;
+  #baseWeight: Parameter;
+  #splineWeight: Parameter;
+  #scaler: Parameter;
+  #bias: Parameter | null;
+
+  /** A layer of `inFeatures * outFeatures` learnable splines; see {@linkcode BSplineKANOptions}. */
+  constructor(gpu: Gpu, inFeatures: number, outFeatures: number, options: BSplineKANOptions = {}) {
+    super(gpu, inFeatures, outFeatures, "BSplineKAN");
+    checkOptions("BSplineKAN", options, OPTION_NAMES);
+    const o = {
+      gridSize: options.gridSize ?? 5,
+      splineOrder: options.splineOrder ?? 3,
+      gridRange: options.gridRange ?? [-1, 1] as [number, number],
+      scaleNoise: checkNumber("BSplineKAN", "scaleNoise", options.scaleNoise ?? 0.1),
+      scaleBase: checkNumber("BSplineKAN", "scaleBase", options.scaleBase ?? 1),
+      scaleSpline: checkNumber("BSplineKAN", "scaleSpline", options.scaleSpline ?? 1),
+      baseActivation: options.baseActivation ?? "silu",
+      gridEps: checkNumber("BSplineKAN", "gridEps", options.gridEps ?? 0.02),
+      bias: options.bias ?? false,
+    };
+    const [lo, hi] = o.gridRange;
+    if (!Array.isArray(o.gridRange) || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
+      throw new KanError(`BSplineKAN: option "gridRange" must be [lo, hi] with lo < hi, got ${o.gridRange}`);
+    }
+    if (!["silu", "identity", "zero"].includes(o.baseActivation)) {
+      throw new KanError(
+        `BSplineKAN: option "baseActivation" must be silu, identity or zero, got ${o.baseActivation}`,
+      );
+    }
+    this.options = o;
+    this.basis = bsplineBasis(o.gridSize, o.splineOrder);
+    this.#baseBasis = o.baseActivation === "silu"
+      ? siluBasis
+      : o.baseActivation === "identity"
+      ? identityBasis
+      : null;
+
+    const nb = this.basis.count;
+    const knots = uniformKnots(o.gridSize, o.splineOrder, o.gridRange);
+    const grid = new Float32Array(inFeatures * knots.length);
+    for (let i = 0; i < inFeatures; i++) grid.set(knots, i * knots.length);
+    const rng = new Rng(options.seed ?? 0);
+    const baseWeight = kaimingUniform(rng, outFeatures * inFeatures, inFeatures, Math.sqrt(5) * o.scaleBase);
+    const splineWeight = this.#fitNoise(rng, knots);
+    const scaler = kaimingUniform(rng, outFeatures * inFeatures, inFeatures, Math.sqrt(5) * o.scaleSpline);
+    this.#grid = Parameter.of(gpu, "grid", [inFeatures, knots.length], grid, false);
+    this.#baseWeight = Parameter.of(
+      gpu,
+      "base_weight",
+      [outFeatures, inFeatures],
+      baseWeight,
+      this.#baseBasis !== null,
+    );
+    this.#splineWeight = Parameter.of(gpu, "spline_weight", [outFeatures, inFeatures, nb], splineWeight);
+    this.#scaler = Parameter.of(gpu, "spline_scaler", [outFeatures, inFeatures], scaler);
+    this.#bias = o.bias ? Parameter.of(gpu, "bias", [outFeatures], new Float32Array(outFeatures)) : null;
+  }
+
+  /**
+   * efficient-kan's init: noise `(U[0,1) - 1/2) * scaleNoise / G` at the `G + 1`
+   * grid points, fitted by least squares (`curve2coeff`).
+   */
+  #fitNoise(rng: Rng, knots: Float32Array): Float32Array {
+    const { gridSize: g, splineOrder: k, scaleNoise } = this.options;
+    const { inFeatures: inDim, outFeatures: outDim } = this;
+    const nb = this.basis.count;
+    const out = new Float32Array(outDim * inDim * nb);
+    const a = new Float64Array((g + 1) * nb);
+    for (let r = 0; r <= g; r++) {
+      for (let j = 0; j < nb; j++) a[r * nb + j] = bsplineReference(knots, 0, k, j, knots[k + r])[0];
+    }
+    for (let i = 0; i < inDim; i++) {
+      const noise = Float64Array.from(
+        { length: (g + 1) * outDim },
+        () => (rng.uniform() - 0.5) * scaleNoise / g,
+      );
+      const coeff = leastSquares(a, g + 1, nb, noise, outDim);
+      for (let o = 0; o < outDim; o++) {
+        for (let j = 0; j < nb; j++) out[(o * inDim + i) * nb + j] = coeff[j * outDim + o];
+      }
+    }
+    return out;
+  }
+
+  /** As efficient-kan's state dict: `grid`, `base_weight`, `spline_weight`, `spline_scaler` (and `bias`). */
+  parameters(): readonly Parameter[] {
+    const list = [this.#grid, this.#baseWeight, this.#splineWeight, this.#scaler];
+    return this.#bias ? [...list, this.#bias] : list;
+  }
+
+  protected record(x: Tensor): Trace {
+    const gpu = this.gpu;
+    const { basis } = this;
+    const base = this.#baseBasis;
+    const dims = { batch: x.shape[0], inDim: this.inFeatures, outDim: this.outFeatures };
+    const [grid, baseWeight, splineWeight, scaler, bias] = [
+      this.#grid,
+      this.#baseWeight,
+      this.#splineWeight,
+      this.#scaler,
+      this.#bias,
+    ];
+    const rows = dims.outDim * dims.inDim;
+    const weff = Tensor.empty(gpu, [dims.outDim, dims.inDim * basis.count]);
+    splineScaleForward(gpu, rows, basis.count, splineWeight.range, scaler.range, weff.binding);
+    const y = Tensor.empty(gpu, [dims.batch, dims.outDim]);
+    basisForward(
+      gpu,
+      basis,
+      dims,
+      x.binding,
+      weff.binding,
+      grid.range,
+      bias?.range ?? null,
+      y.binding,
+      false,
+    );
+    if (base) basisForward(gpu, base, dims, x.binding, baseWeight.range, null, null, y.binding, true);
+    return {
+      y,
+      backward(dy, inputGrad) {
+        if (splineWeight.trainable || scaler.trainable) {
+          const dweff = Tensor.empty(gpu, weff.shape);
+          basisGradWeight(gpu, basis, dims, x.binding, dy.binding, grid.range, dweff.binding, false);
+          splineScaleBackward(
+            gpu,
+            rows,
+            basis.count,
+            splineWeight.range,
+            scaler.range,
+            dweff.binding,
+            splineWeight.trainable ? splineWeight.gradRange : null,
+            scaler.trainable ? scaler.gradRange : null,
+          );
+          dweff.dispose();
+        }
+        if (base && baseWeight.trainable) {
+          basisGradWeight(gpu, base, dims, x.binding, dy.binding, null, baseWeight.gradRange, true);
+        }
+        if (bias?.trainable) reduceRows(gpu, dy.binding, dims.batch, dims.outDim, bias.gradRange, true);
+        if (!inputGrad) return null;
+        const dx = Tensor.empty(gpu, x.shape);
+        basisGradInput(
+          gpu,
+          basis,
+          dims,
+          x.binding,
+          dy.binding,
+          weff.binding,
+          grid.range,
+          dx.binding,
+          false,
+          null,
+        );
+        if (base) {
+          basisGradInput(
+            gpu,
+            base,
+            dims,
+            x.binding,
+            dy.binding,
+            baseWeight.range,
+            null,
+            dx.binding,
+            true,
+            null,
+          );
+        }
+        return dx;
+      },
+      release: () => weff.dispose(),
+    };
+  }
+
+  /** The float64 version. */
+  reference(state: Record<string, ArrayLike<number>>): ReferenceLayer {
+    const { basis, inFeatures: inDim, outFeatures: outDim } = this;
+    const base = this.#baseBasis;
+    const nb = basis.count;
+    const w = state.spline_weight;
+    const s = state.spline_scaler;
+    const weff = Float64Array.from({ length: outDim * inDim * nb }, (_, k) => w[k] * s[Math.floor(k / nb)]);
+    return {
+      forward(x, batch) {
+        const dims = { batch, inDim, outDim };
+        const y = basisForwardReference(basis, dims, x, weff, state.grid, state.bias ?? null);
+        if (base) {
+          basisForwardReference(base, dims, x, state.base_weight, [], null).forEach((v, i) => y[i] += v);
+        }
+        return {
+          y,
+          backward(dy) {
+            const g = basisBackwardReference(basis, dims, x, weff, state.grid, dy);
+            const gb = base ? basisBackwardReference(base, dims, x, state.base_weight, [], dy) : null;
+            const dscaler = new Float64Array(outDim * inDim);
+            g.dw.forEach((v, k) => dscaler[Math.floor(k / nb)] += v * w[k]);
+            const grads: Record<string, Float64Array> = {
+              base_weight: gb?.dw ?? new Float64Array(outDim * inDim),
+              spline_weight: g.dw.map((v, k) => v * s[Math.floor(k / nb)]),
+              spline_scaler: dscaler,
+            };
+            if (state.bias) grads.bias = g.dbias;
+            const dx = gb ? g.dx.map((v, i) => v + gb.dx[i]) : g.dx;
+            return { dx, grads };
+          },
+        };
+      },
+    };
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Parity with the PyTorch originals (tests/testdata/parity, see its README):
+ * load each vector's state, run its x, compare y; backpropagate the MSE loss
+ * against its target and compare the gradient of every trainable entry and of
+ * the input. Tolerance: 1e-4 relative to the largest magnitude of each tensor.
+ * The float64 reference is held to the same vectors.
+ */
+
+import {
+  BSplineKAN,
+  FasterKAN,
+  FastKAN,
+  type Gpu,
+  type Layer,
+  Linear,
+  ReLUKAN,
+  Sequential,
+  type StateDict,
+  Tensor,
+} from "../mod.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { assertClose, testGpu } from "./helpers.ts";
+
+interface Vector {
+  name: string;
+  model: { class: string; in: number; out: number; options: Record<string, unknown> }[];
+  state: StateDict;
+  x: { shape: number[]; data: number[] };
+  y: { shape: number[]; data: number[] };
+  target: { shape: number[]; data: number[] };
+  loss_mse: number;
+  grad: Record<string, { shape: number[]; data: number[] }>;
+  grad_x: { shape: number[]; data: number[] };
+}
+
+const TOLERANCE = 1e-4;
+const dir = new URL("./testdata/parity/", import.meta.url);
+const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".json")).sort();
+const gpu = await testGpu();
+
+function build(gpu: Gpu, spec: Vector["model"]): Sequential {
+  const classes: Record<string, new (gpu: Gpu, i: number, o: number, opts: object) => Layer> = {
+    BSplineKAN,
+    FastKAN,
+    FasterKAN,
+    ReLUKAN,
+    Linear,
+  };
+  return new Sequential(spec.map((l) => new classes[l.class](gpu, l.in, l.out, l.options ?? {})));
+}
+
+/** dL/dy of mean((y - target)^2), from the reference's own y. */
+function mseGradient(v: Vector): Float64Array {
+  const n = v.y.data.length;
+  return Float64Array.from(v.y.data, (y, i) => 2 * (y - v.target.data[i]) / n);
+}
+
+Deno.test("parity: all eight reference vectors are present", () => {
+  assertEquals(files.length, 8);
+});
+
+for (const file of files) {
+  Deno.test(`parity ${file}: y, every gradient and grad_x equal PyTorch's (1e-4 relative to the max)`, async () => {
+    const v: Vector = JSON.parse(await Deno.readTextFile(new URL(file, dir)));
+    const model = build(gpu, v.model);
+    model.loadStateDict(v.state);
+    const x = Tensor.from(gpu, v.x.data, v.x.shape);
+    const trace = model.trace(x);
+    assertClose(`${v.name} y`, await trace.y.read(), v.y.data, TOLERANCE, "max");
+    const loss = v.y.data.reduce((s, y, i) => s + (y - v.target.data[i]) ** 2, 0) / v.y.data.length;
+    assert(Math.abs(loss - v.loss_mse) <= 1e-5 * v.loss_mse, `loss_mse ${loss} vs ${v.loss_mse}`);
+
+    const dy = Tensor.from(gpu, mseGradient(v), v.y.shape);
+    const dx = trace.backward(dy, true)!;
+    const grads = await model.gradDict();
+    assertEquals(Object.keys(grads).sort(), Object.keys(v.grad).sort());
+    for (const [key, want] of Object.entries(v.grad)) {
+      assertEquals(grads[key].shape, want.shape);
+      assertClose(`${v.name} grad ${key}`, grads[key].data, want.data, TOLERANCE, "max");
+    }
+    assertClose(`${v.name} grad_x`, await dx.read(), v.grad_x.data, TOLERANCE, "max");
+
+    // The float64 reference, from the same state, against the same vector.
+    const ref = model.reference(Object.fromEntries(Object.entries(v.state).map(([k, e]) => [k, e.data])));
+    const rt = ref.forward(v.x.data, v.x.shape[0]);
+    assertClose(`${v.name} reference y`, rt.y, v.y.data, TOLERANCE, "max");
+    const rg = rt.backward(mseGradient(v));
+    for (const [key, want] of Object.entries(v.grad)) {
+      assertClose(`${v.name} reference grad ${key}`, rg.grads[key], want.data, TOLERANCE, "max");
+    }
+    assertClose(`${v.name} reference grad_x`, rg.dx, v.grad_x.data, TOLERANCE, "max");
+
+    trace.release();
+    for (const t of [trace.y, x, dy, dx]) t.dispose();
+    model.dispose();
+  });
+}
+
+Deno.test("parity teardown: nothing left live", () => {
+  assertEquals(gpu.stats().liveBuffers, 0);
+  gpu.destroy();
+});
