@@ -1,0 +1,156 @@
+/**
+ * Every layer on the GPU against its float64 reference on random shapes:
+ * batch 1 to 1,000, widths 1 to 300, grid sizes 3 to 50, spline orders 1 to 5,
+ * with random parameters and inputs partly outside the grids. Outputs, every
+ * parameter gradient and the input gradient are compared relative to the
+ * largest magnitude of each tensor; the bound is stated per case.
+ */
+
+import { BSplineKAN, FasterKAN, FastKAN, type Layer, Linear, ReLUKAN, Tensor } from "../mod.ts";
+import { assertEquals } from "./assert.ts";
+import { assertClose, seededUniform, testGpu } from "./helpers.ts";
+
+const gpu = await testGpu();
+
+interface Case {
+  name: string;
+  batch: number;
+  layer: () => Layer;
+  /** Inputs are uniform on [lo, hi). */
+  range: [number, number];
+  /**
+   * Relative bound. float32 sums of K = in * nBasis terms drift by about
+   * sqrt(K) * 6e-8 relative to the largest term; 1e-4 leaves a wide margin for
+   * K up to a few thousand, and catches any indexing or basis error (which is
+   * of order 1).
+   */
+  bound: number;
+}
+
+const cases: Case[] = [
+  {
+    name: "BSplineKAN B=1000 3→2 G=5 k=3",
+    batch: 1000,
+    layer: () => new BSplineKAN(gpu, 3, 2),
+    range: [-1.3, 1.3],
+    bound: 1e-4,
+  },
+  {
+    name: "BSplineKAN B=1 300→7 G=3 k=1",
+    batch: 1,
+    layer: () => new BSplineKAN(gpu, 300, 7, { gridSize: 3, splineOrder: 1 }),
+    range: [-1.2, 1.2],
+    bound: 1e-4,
+  },
+  {
+    name: "BSplineKAN B=17 5→300 G=50 k=5",
+    batch: 17,
+    layer: () => new BSplineKAN(gpu, 5, 300, { gridSize: 50, splineOrder: 5 }),
+    range: [-1.5, 1.5],
+    bound: 1e-4,
+  },
+  {
+    name: "BSplineKAN B=33 40→9 G=20 k=2, bias, identity base",
+    batch: 33,
+    layer: () =>
+      new BSplineKAN(gpu, 40, 9, { gridSize: 20, splineOrder: 2, bias: true, baseActivation: "identity" }),
+    range: [-2, 0.5],
+    bound: 1e-4,
+  },
+  {
+    name: "BSplineKAN B=130 7→65 G=10 k=4 range [0, 3]",
+    batch: 130,
+    layer: () => new BSplineKAN(gpu, 7, 65, { gridSize: 10, splineOrder: 4, gridRange: [0, 3] }),
+    range: [-0.5, 3.5],
+    bound: 1e-4,
+  },
+  {
+    name: "FastKAN B=250 300→3",
+    batch: 250,
+    layer: () => new FastKAN(gpu, 300, 3),
+    range: [-3, 3],
+    bound: 1e-4,
+  },
+  {
+    name: "FastKAN B=77 1→5 no LayerNorm, 20 grids",
+    batch: 77,
+    layer: () => new FastKAN(gpu, 1, 5, { useLayerNorm: false, numGrids: 20 }),
+    range: [-2.5, 2.5],
+    bound: 1e-4,
+  },
+  {
+    name: "FasterKAN B=129 6→300",
+    batch: 129,
+    layer: () => new FasterKAN(gpu, 6, 300),
+    range: [-2, 2],
+    bound: 1e-4,
+  },
+  {
+    name: "ReLUKAN B=1000 2→5 g=10 k=3",
+    batch: 1000,
+    layer: () => new ReLUKAN(gpu, 2, 5, { g: 10, k: 3 }),
+    range: [-0.1, 1.1],
+    bound: 1e-4,
+  },
+  {
+    name: "ReLUKAN B=3 300→4 g=5 k=3",
+    batch: 3,
+    layer: () => new ReLUKAN(gpu, 300, 4),
+    range: [0, 1],
+    bound: 1e-4,
+  },
+  {
+    name: "Linear B=1000 300→300 relu",
+    batch: 1000,
+    layer: () => new Linear(gpu, 300, 300, { activation: "relu" }),
+    range: [-1, 1],
+    bound: 1e-4,
+  },
+  { name: "Linear B=1 1→1", batch: 1, layer: () => new Linear(gpu, 1, 1), range: [-1, 1], bound: 1e-5 },
+];
+
+for (const [index, c] of cases.entries()) {
+  Deno.test(`GPU vs float64 reference: ${c.name} (bound ${c.bound})`, async () => {
+    const random = seededUniform(100 + index);
+    const layer = c.layer();
+    // Random parameters: every trainable entry moves, so no gradient is trivially zero.
+    const dict = await layer.stateDict();
+    for (const p of layer.parameters()) {
+      if (!p.trainable) continue;
+      const data = dict[p.name].data;
+      const spread = p.name.startsWith("phase") ? 0.02 : 1;
+      data.forEach((v, i) => data[i] = v + spread * (random() - 0.5));
+    }
+    layer.loadStateDict(dict);
+    const state = Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.data]));
+    const xs = Float32Array.from(
+      { length: c.batch * layer.inFeatures },
+      () => c.range[0] + (c.range[1] - c.range[0]) * random(),
+    );
+    const dys = Float32Array.from({ length: c.batch * layer.outFeatures }, () => random() - 0.5);
+
+    const x = Tensor.from(gpu, xs, [c.batch, layer.inFeatures]);
+    const dy = Tensor.from(gpu, dys, [c.batch, layer.outFeatures]);
+    const trace = layer.trace(x);
+    const dx = trace.backward(dy, true)!;
+    const [y, grads, gx] = [await trace.y.read(), await layer.gradDict(), await dx.read()];
+
+    const ref = layer.reference(state).forward(xs, c.batch);
+    const want = ref.backward(dys);
+    assertClose("y", y, ref.y, c.bound, "max");
+    assertEquals(Object.keys(grads).sort(), Object.keys(want.grads).filter((k) => k in grads).sort());
+    for (const [key, g] of Object.entries(grads)) {
+      assertClose(`grad ${key}`, g.data, want.grads[key], c.bound, "max");
+    }
+    assertClose("grad x", gx, want.dx, c.bound, "max");
+
+    trace.release();
+    for (const t of [x, dy, dx, trace.y]) t.dispose();
+    layer.dispose();
+  });
+}
+
+Deno.test("random shapes teardown: nothing left live", () => {
+  assertEquals(gpu.stats().liveBuffers, 0);
+  gpu.destroy();
+});
