@@ -8,7 +8,6 @@
 
 import type { Basis } from "../basis/basis.ts";
 import { siluBasis } from "../basis/single.ts";
-import type { Gpu } from "../gpu/gpu.ts";
 import { Tensor } from "../tensor.ts";
 import { basisForward, basisGradInput, basisGradWeight, reduceRows } from "./basis_linear.ts";
 import { Layer, type ReferenceLayer, type Trace } from "./layer.ts";
