@@ -1,5 +1,5 @@
 // y[b, o] = beta * y[b, o] + bias[o] + sum_k phi_k(x[b, k / NB]) * w[o, k],  k = i * NB + j.
-// The basis file prepended to this one provides basis_value(i, j, x). The
+// The basis file and tile_product.wgsl prepended to this one provide basis_value(i, j, x). The
 // basis matrix phi is evaluated while the A tile is loaded: it never exists
 // in GPU memory.
 override NB: u32 = 1u;
@@ -19,14 +19,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read> bias: array<f32>;       // [out] when has_bias
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;    // [B, out]
 
-const TM: u32 = 64u; // batch rows per workgroup
-const TN: u32 = 64u; // outputs per workgroup
-const TK: u32 = 16u; // reduction chunk
-const RM: u32 = 4u;  // rows per thread (strided by 16)
-const RN: u32 = 4u;  // columns per thread (strided by 16)
-
-var<workgroup> a_tile: array<f32, 1024>; // [TK][TM]
-var<workgroup> b_tile: array<f32, 1024>; // [TK][TN]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
@@ -60,17 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       b_tile[c * TN + n] = v;
     }
     workgroupBarrier();
-    for (var c = 0u; c < TK; c++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var m = 0u; m < RM; m++) { av[m] = a_tile[c * TM + lid.y + 16u * m]; }
-      for (var n = 0u; n < RN; n++) { bv[n] = b_tile[c * TN + lid.x + 16u * n]; }
-      for (var m = 0u; m < RM; m++) {
-        for (var n = 0u; n < RN; n++) {
-          acc[m * RN + n] = fma(av[m], bv[n], acc[m * RN + n]);
-        }
-      }
-    }
+    tile_product(lid, &acc);
     workgroupBarrier();
   }
   for (var m = 0u; m < RM; m++) {

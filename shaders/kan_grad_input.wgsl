@@ -21,14 +21,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;       // [B, in]
 @group(0) @binding(6) var<storage, read_write> partial: array<f32>;  // [tiles, BASIS_PARAMS, in, NB]
 
-const TM: u32 = 64u; // batch rows per workgroup
-const TN: u32 = 64u; // inputs per workgroup
-const TK: u32 = 16u; // output chunk
-const RM: u32 = 4u;
-const RN: u32 = 4u;
-
-var<workgroup> a_tile: array<f32, 1024>; // [TK][TM]: dy
-var<workgroup> b_tile: array<f32, 1024>; // [TK][TN]: w[:, i * NB + j]
 var<workgroup> red: array<f32, 1024>;    // [16][TN]: column sums of the parameter partials
 
 @compute @workgroup_size(16, 16)
@@ -73,17 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         b_tile[c * TN + n] = v;
       }
       workgroupBarrier();
-      for (var c = 0u; c < TK; c++) {
-        var av: array<f32, 4>;
-        var bv: array<f32, 4>;
-        for (var m = 0u; m < RM; m++) { av[m] = a_tile[c * TM + lid.y + 16u * m]; }
-        for (var n = 0u; n < RN; n++) { bv[n] = b_tile[c * TN + lid.x + 16u * n]; }
-        for (var m = 0u; m < RM; m++) {
-          for (var n = 0u; n < RN; n++) {
-            acc[m * RN + n] = fma(av[m], bv[n], acc[m * RN + n]);
-          }
-        }
-      }
+      tile_product(lid, &acc);
       workgroupBarrier();
     }
     for (var m = 0u; m < RM; m++) {

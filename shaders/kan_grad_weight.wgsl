@@ -15,14 +15,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> basis_data: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dw: array<f32>;   // [out, in * NB]
 
-const TM: u32 = 64u; // outputs per workgroup
-const TN: u32 = 64u; // basis columns per workgroup
-const TK: u32 = 16u; // batch chunk
-const RM: u32 = 4u;
-const RN: u32 = 4u;
-
-var<workgroup> a_tile: array<f32, 1024>; // [TK][TM]: dy
-var<workgroup> b_tile: array<f32, 1024>; // [TK][TN]: phi
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
@@ -56,17 +48,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       b_tile[c * TN + n] = v;
     }
     workgroupBarrier();
-    for (var c = 0u; c < TK; c++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var m = 0u; m < RM; m++) { av[m] = a_tile[c * TM + lid.y + 16u * m]; }
-      for (var n = 0u; n < RN; n++) { bv[n] = b_tile[c * TN + lid.x + 16u * n]; }
-      for (var m = 0u; m < RM; m++) {
-        for (var n = 0u; n < RN; n++) {
-          acc[m * RN + n] = fma(av[m], bv[n], acc[m * RN + n]);
-        }
-      }
-    }
+    tile_product(lid, &acc);
     workgroupBarrier();
   }
   for (var m = 0u; m < RM; m++) {

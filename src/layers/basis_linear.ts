@@ -17,6 +17,7 @@ import forwardSource from "../../shaders/kan_forward.wgsl" with { type: "text" }
 import gradWeightSource from "../../shaders/kan_grad_weight.wgsl" with { type: "text" };
 import gradInputSource from "../../shaders/kan_grad_input.wgsl" with { type: "text" };
 import reduceRowsSource from "../../shaders/reduce_rows.wgsl" with { type: "text" };
+import tileProductSource from "../../shaders/tile_product.wgsl" with { type: "text" };
 
 /** Rows (and columns) of one output tile of the layer kernels. */
 export const TILE = 64;
@@ -40,7 +41,7 @@ function layerKernel(
 ): Kernel {
   return gpu.kernel({
     name: `${name}<${basis.name}>`,
-    source: `${basis.source}\n${source}`,
+    source: `${basis.source}\n${tileProductSource}\n${source}`,
     bindings,
     constants: { NB: basis.count, ...basis.constants },
   });
