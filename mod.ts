@@ -35,3 +35,9 @@ export { Layer, type ReferenceLayer, type ReferenceTrace, type Trace } from "./s
 export { Parameter, ParameterBlock, type StateDict, type StateEntry } from "./src/layers/parameter.ts";
 export type { Activation } from "./src/layers/reference_ops.ts";
 export type { Basis } from "./src/basis/basis.ts";
+export { SGD, type SGDOptions } from "./src/train/sgd.ts";
+export { Adam, type AdamOptions, AdamW } from "./src/train/adam.ts";
+export type { GpuOptimizer } from "./src/train/optimizer.ts";
+export type { ClosureOptimizer, Evaluation, FitHistory, FitOptions, Trainable } from "./src/train/fit.ts";
+export type { LossName } from "./src/train/loss.ts";
+export type { ProgressMode } from "./src/train/progress.ts";

@@ -52,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       b_tile[c * TN + n] = v;
     }
     workgroupBarrier();
-    tile_product(lid, &acc);
+    tile_product(lid, &acc, p.batch - min(row0, p.batch), p.out_dim - min(col0, p.out_dim));
     workgroupBarrier();
   }
   for (var m = 0u; m < RM; m++) {
@@ -68,4 +68,25 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       }
     }
   }
+}
+
+// The same product without tiles, one thread per output (b, o): for layers
+// with few outputs, where a 64 x 64 tile would be mostly empty.
+@compute @workgroup_size(64)
+fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x + gid.y * nwg.x * 64u;
+  if (e >= p.batch * p.out_dim) { return; }
+  let b = e / p.out_dim;
+  let o = e % p.out_dim;
+  let K = p.in_dim * NB;
+  var v = 0.0;
+  for (var i = 0u; i < p.in_dim; i++) {
+    let xv = x[b * p.in_dim + i];
+    for (var j = 0u; j < NB; j++) {
+      v = fma(basis_value(i, j, xv), w[o * K + i * NB + j], v);
+    }
+  }
+  if (p.has_bias != 0u) { v += bias[o]; }
+  if (p.beta != 0.0) { v += p.beta * y[e]; }
+  y[e] = v;
 }

@@ -65,13 +65,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         b_tile[c * TN + n] = v;
       }
       workgroupBarrier();
-      tile_product(lid, &acc);
+      tile_product(lid, &acc, p.batch - min(row0, p.batch), p.in_dim - min(col0, p.in_dim));
       workgroupBarrier();
     }
     for (var m = 0u; m < RM; m++) {
       for (var n = 0u; n < RN; n++) {
-        let i = min(col0 + lid.x + 16u * n, p.in_dim - 1u);
-        gx[m * RN + n] = fma(acc[m * RN + n], basis_dx(i, j, xv[m * RN + n]), gx[m * RN + n]);
+        let i = col0 + lid.x + 16u * n;
+        if (row0 + lid.y + 16u * m < p.batch && i < p.in_dim) {
+          gx[m * RN + n] = fma(acc[m * RN + n], basis_dx(i, j, xv[m * RN + n]), gx[m * RN + n]);
+        }
       }
     }
     for (var q = 0u; q < BASIS_PARAMS; q++) {
@@ -79,7 +81,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         let i = min(col0 + lid.x + 16u * n, p.in_dim - 1u);
         var s = 0.0;
         for (var m = 0u; m < RM; m++) {
-          if (row0 + lid.y + 16u * m < p.batch) {
+          if (row0 + lid.y + 16u * m < p.batch && col0 + lid.x + 16u * n < p.in_dim) {
             s = fma(acc[m * RN + n], basis_dparam(i, j, xv[m * RN + n], q), s);
           }
         }
@@ -112,4 +114,43 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       }
     }
   }
+}
+
+// dx without tiles, one thread per (b, i): for layers with few outputs.
+@compute @workgroup_size(64)
+fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x + gid.y * nwg.x * 64u;
+  if (e >= p.batch * p.in_dim) { return; }
+  let b = e / p.in_dim;
+  let i = e % p.in_dim;
+  let K = p.in_dim * NB;
+  let xv = x[e];
+  var v = 0.0;
+  for (var j = 0u; j < NB; j++) {
+    var g = 0.0;
+    for (var o = 0u; o < p.out_dim; o++) { g = fma(dy[b * p.out_dim + o], w[o * K + i * NB + j], g); }
+    v = fma(g, basis_dx(i, j, xv), v);
+  }
+  if (p.beta != 0.0) { v += p.beta * dx[e]; }
+  dx[e] = v;
+}
+
+// The basis-parameter gradients without tiles, one thread per (q, i, j),
+// summing over the batch in order into partial[q, i, j] (a single "tile").
+@compute @workgroup_size(64)
+fn direct_params(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x + gid.y * nwg.x * 64u;
+  let per_q = p.in_dim * NB;
+  if (e >= BASIS_PARAMS * per_q) { return; }
+  let q = e / per_q;
+  let i = (e % per_q) / NB;
+  let j = e % NB;
+  let K = p.in_dim * NB;
+  var v = 0.0;
+  for (var b = 0u; b < p.batch; b++) {
+    var g = 0.0;
+    for (var o = 0u; o < p.out_dim; o++) { g = fma(dy[b * p.out_dim + o], w[o * K + i * NB + j], g); }
+    v = fma(g, basis_dparam(i, j, x[b * p.in_dim + i], q), v);
+  }
+  partial[e] = v;
 }

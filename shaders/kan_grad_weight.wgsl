@@ -48,7 +48,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       b_tile[c * TN + n] = v;
     }
     workgroupBarrier();
-    tile_product(lid, &acc);
+    tile_product(lid, &acc, p.out_dim - min(row0, p.out_dim), K - min(col0, K));
     workgroupBarrier();
   }
   for (var m = 0u; m < RM; m++) {
@@ -63,4 +63,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       }
     }
   }
+}
+
+// The same product without tiles, one thread per weight (o, k), summing over
+// the batch in order: for layers with few outputs.
+@compute @workgroup_size(64)
+fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let K = p.in_dim * NB;
+  let e = gid.x + gid.y * nwg.x * 64u;
+  if (e >= p.out_dim * K) { return; }
+  let o = e / K;
+  let k = e % K;
+  let i = k / NB;
+  let j = k % NB;
+  var v = 0.0;
+  for (var b = 0u; b < p.batch; b++) {
+    v = fma(dy[b * p.out_dim + o], basis_value(i, j, x[b * p.in_dim + i]), v);
+  }
+  if (p.beta != 0.0) { v += p.beta * dw[e]; }
+  dw[e] = v;
 }

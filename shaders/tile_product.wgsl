@@ -11,8 +11,12 @@ const RN: u32 = 4u;  // columns per thread (strided by 16)
 var<workgroup> a_tile: array<f32, 1024>; // [TK][TM]
 var<workgroup> b_tile: array<f32, 1024>; // [TK][TN]
 
-// acc[m * RN + n] += sum_c a_tile[c][lid.y + 16 m] * b_tile[c][lid.x + 16 n]
-fn tile_product(lid: vec3u, acc: ptr<function, array<f32, 16>>) {
+// acc[m * RN + n] += sum_c a_tile[c][lid.y + 16 m] * b_tile[c][lid.x + 16 n].
+// rows and cols are how many rows and columns of the tile are in range: a
+// thread with none in range skips the work (on a CPU adapter such as lavapipe
+// that is most of the cost of a small problem; on a GPU it idles either way).
+fn tile_product(lid: vec3u, acc: ptr<function, array<f32, 16>>, rows: u32, cols: u32) {
+  if (lid.y >= rows || lid.x >= cols) { return; }
   for (var c = 0u; c < TK; c++) {
     var av: array<f32, 4>;
     var bv: array<f32, 4>;

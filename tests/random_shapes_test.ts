@@ -3,10 +3,13 @@
  * batch 1 to 1,000, widths 1 to 300, grid sizes 3 to 50, spline orders 1 to 5,
  * with random parameters and inputs partly outside the grids. Outputs, every
  * parameter gradient and the input gradient are compared relative to the
- * largest magnitude of each tensor; the bound is stated per case.
+ * largest magnitude of each tensor; the bound is stated per case. Every case
+ * runs on both kernel paths: tiled (64 x 64 tiles in workgroup memory) and
+ * direct (one thread per output), whatever "auto" would pick.
  */
 
 import { BSplineKAN, FasterKAN, FastKAN, type Layer, Linear, ReLUKAN, Tensor } from "../mod.ts";
+import { kernelPath } from "../src/layers/basis_linear.ts";
 import { assertEquals } from "./assert.ts";
 import { assertClose, seededUniform, testGpu } from "./helpers.ts";
 
@@ -110,44 +113,48 @@ const cases: Case[] = [
 ];
 
 for (const [index, c] of cases.entries()) {
-  Deno.test(`GPU vs float64 reference: ${c.name} (bound ${c.bound})`, async () => {
-    const random = seededUniform(100 + index);
-    const layer = c.layer();
-    // Random parameters: every trainable entry moves, so no gradient is trivially zero.
-    const dict = await layer.stateDict();
-    for (const p of layer.parameters()) {
-      if (!p.trainable) continue;
-      const data = dict[p.name].data;
-      const spread = p.name.startsWith("phase") ? 0.02 : 1;
-      data.forEach((v, i) => data[i] = v + spread * (random() - 0.5));
-    }
-    layer.loadStateDict(dict);
-    const state = Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.data]));
-    const xs = Float32Array.from(
-      { length: c.batch * layer.inFeatures },
-      () => c.range[0] + (c.range[1] - c.range[0]) * random(),
-    );
-    const dys = Float32Array.from({ length: c.batch * layer.outFeatures }, () => random() - 0.5);
+  for (const mode of ["tiled", "direct"] as const) {
+    Deno.test(`GPU vs float64 reference, ${mode}: ${c.name} (bound ${c.bound})`, async () => {
+      kernelPath.mode = mode;
+      const random = seededUniform(100 + index);
+      const layer = c.layer();
+      // Random parameters: every trainable entry moves, so no gradient is trivially zero.
+      const dict = await layer.stateDict();
+      for (const p of layer.parameters()) {
+        if (!p.trainable) continue;
+        const data = dict[p.name].data;
+        const spread = p.name.startsWith("phase") ? 0.02 : 1;
+        data.forEach((v, i) => data[i] = v + spread * (random() - 0.5));
+      }
+      layer.loadStateDict(dict);
+      const state = Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.data]));
+      const xs = Float32Array.from(
+        { length: c.batch * layer.inFeatures },
+        () => c.range[0] + (c.range[1] - c.range[0]) * random(),
+      );
+      const dys = Float32Array.from({ length: c.batch * layer.outFeatures }, () => random() - 0.5);
 
-    const x = Tensor.from(gpu, xs, [c.batch, layer.inFeatures]);
-    const dy = Tensor.from(gpu, dys, [c.batch, layer.outFeatures]);
-    const trace = layer.trace(x);
-    const dx = trace.backward(dy, true)!;
-    const [y, grads, gx] = [await trace.y.read(), await layer.gradDict(), await dx.read()];
+      const x = Tensor.from(gpu, xs, [c.batch, layer.inFeatures]);
+      const dy = Tensor.from(gpu, dys, [c.batch, layer.outFeatures]);
+      const trace = layer.trace(x);
+      const dx = trace.backward(dy, true)!;
+      const [y, grads, gx] = [await trace.y.read(), await layer.gradDict(), await dx.read()];
 
-    const ref = layer.reference(state).forward(xs, c.batch);
-    const want = ref.backward(dys);
-    assertClose("y", y, ref.y, c.bound, "max");
-    assertEquals(Object.keys(grads).sort(), Object.keys(want.grads).filter((k) => k in grads).sort());
-    for (const [key, g] of Object.entries(grads)) {
-      assertClose(`grad ${key}`, g.data, want.grads[key], c.bound, "max");
-    }
-    assertClose("grad x", gx, want.dx, c.bound, "max");
+      const ref = layer.reference(state).forward(xs, c.batch);
+      const want = ref.backward(dys);
+      assertClose("y", y, ref.y, c.bound, "max");
+      assertEquals(Object.keys(grads).sort(), Object.keys(want.grads).filter((k) => k in grads).sort());
+      for (const [key, g] of Object.entries(grads)) {
+        assertClose(`grad ${key}`, g.data, want.grads[key], c.bound, "max");
+      }
+      assertClose("grad x", gx, want.dx, c.bound, "max");
 
-    trace.release();
-    for (const t of [x, dy, dx, trace.y]) t.dispose();
-    layer.dispose();
-  });
+      trace.release();
+      for (const t of [x, dy, dx, trace.y]) t.dispose();
+      layer.dispose();
+      kernelPath.mode = "auto";
+    });
+  }
 }
 
 Deno.test("random shapes teardown: nothing left live", () => {

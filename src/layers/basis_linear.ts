@@ -22,6 +22,24 @@ import tileProductSource from "../../shaders/tile_product.wgsl" with { type: "te
 /** Rows (and columns) of one output tile of the layer kernels. */
 export const TILE = 64;
 
+/** Threads per workgroup of the direct (untiled) entry points. */
+const DIRECT_WG = 64;
+
+/**
+ * Which entry points the layer kernels use: `"tiled"` (64 x 64 output tiles in
+ * workgroup memory), `"direct"` (one thread per output, no workgroup memory),
+ * or `"auto"`: direct for layers with fewer than {@linkcode DIRECT_BELOW}
+ * outputs, whose tiles would be mostly empty. Tests set it to check both.
+ */
+export const kernelPath: { mode: "auto" | "tiled" | "direct" } = { mode: "auto" };
+
+/** `"auto"` picks the direct entry points below this many outputs. */
+export const DIRECT_BELOW = 16;
+
+function direct(dims: LayerDims): boolean {
+  return kernelPath.mode === "direct" || (kernelPath.mode === "auto" && dims.outDim < DIRECT_BELOW);
+}
+
 /** The shapes of one call: batch `B`, input width, output width. */
 export interface LayerDims {
   /** Batch rows. */
@@ -38,10 +56,12 @@ function layerKernel(
   name: string,
   source: string,
   bindings: readonly BindingKind[],
+  entryPoint = "main",
 ): Kernel {
   return gpu.kernel({
-    name: `${name}<${basis.name}>`,
+    name: `${name}.${entryPoint}<${basis.name}>`,
     source: `${basis.source}\n${tileProductSource}\n${source}`,
+    entryPoint,
     bindings,
     constants: { NB: basis.count, ...basis.constants },
   });
@@ -63,6 +83,7 @@ export function basisForward(
   y: BufferRange,
   accumulate: boolean,
 ): void {
+  const small = direct(dims);
   const kernel = layerKernel(gpu, basis, "kan_forward", forwardSource, [
     "uniform",
     "read",
@@ -70,12 +91,12 @@ export function basisForward(
     "read",
     "read",
     "storage",
-  ]);
+  ], small ? "direct" : "main");
   gpu.dispatch(
     kernel,
     packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, bias ? 1 : 0),
     [x, w, data ?? gpu.placeholder(0), bias ?? gpu.placeholder(1), y],
-    [tiles(dims.outDim), tiles(dims.batch)],
+    small ? linearGrid(dims.batch * dims.outDim, DIRECT_WG) : [tiles(dims.outDim), tiles(dims.batch)],
   );
 }
 
@@ -90,24 +111,31 @@ export function basisGradWeight(
   dw: BufferRange,
   accumulate: boolean,
 ): void {
+  const small = direct(dims);
   const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, [
     "uniform",
     "read",
     "read",
     "read",
     "storage",
-  ]);
+  ], small ? "direct" : "main");
+  const columns = dims.inDim * basis.count;
   gpu.dispatch(
     kernel,
     packParams("uuuf", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0),
     [x, dy, data ?? gpu.placeholder(0), dw],
-    [tiles(dims.inDim * basis.count), tiles(dims.outDim)],
+    small ? linearGrid(dims.outDim * columns, DIRECT_WG) : [tiles(columns), tiles(dims.outDim)],
   );
 }
 
-/** Floats of the per-batch-tile parameter partials that {@linkcode basisGradInput} writes. */
+/** Rows of the parameter partials that {@linkcode basisGradInput} writes (one per batch tile). */
+export function paramPartialsRows(dims: LayerDims): number {
+  return direct(dims) ? 1 : tiles(dims.batch);
+}
+
+/** Floats of the parameter partials that {@linkcode basisGradInput} writes. */
 export function paramPartialsSize(basis: Basis, dims: LayerDims): number {
-  return tiles(dims.batch) * basis.paramCount * dims.inDim * basis.count;
+  return paramPartialsRows(dims) * basis.paramCount * dims.inDim * basis.count;
 }
 
 /**
@@ -128,21 +156,32 @@ export function basisGradInput(
   accumulate: boolean,
   partials: BufferRange | null,
 ): void {
-  const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, [
-    "uniform",
-    "read",
-    "read",
-    "read",
-    "read",
-    "storage",
-    "storage",
-  ]);
-  gpu.dispatch(
-    kernel,
-    packParams("uuuf", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0),
-    [x, dy, w, data ?? gpu.placeholder(0), dx, partials ?? gpu.placeholder(1)],
-    [tiles(dims.inDim), tiles(dims.batch)],
-  );
+  const bindings: BindingKind[] = ["uniform", "read", "read", "read", "read", "storage", "storage"];
+  const params = packParams("uuuf", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0);
+  const buffers = [x, dy, w, data ?? gpu.placeholder(0), dx, partials ?? gpu.placeholder(1)];
+  if (!direct(dims)) {
+    const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, bindings);
+    gpu.dispatch(kernel, params, buffers, [tiles(dims.inDim), tiles(dims.batch)]);
+    return;
+  }
+  const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, bindings, "direct");
+  gpu.dispatch(kernel, params, buffers, linearGrid(dims.batch * dims.inDim, DIRECT_WG));
+  if (partials) {
+    const paramsKernel = layerKernel(
+      gpu,
+      basis,
+      "kan_grad_input",
+      gradInputSource,
+      bindings,
+      "direct_params",
+    );
+    gpu.dispatch(
+      paramsKernel,
+      params,
+      buffers,
+      linearGrid(basis.paramCount * dims.inDim * basis.count, DIRECT_WG),
+    );
+  }
 }
 
 const REDUCE_WG = 256;

@@ -16,9 +16,9 @@ import {
   basisForward,
   basisGradInput,
   basisGradWeight,
+  paramPartialsRows,
   paramPartialsSize,
   reduceRows,
-  TILE,
 } from "./basis_linear.ts";
 import { Rng, torchDefaultInit } from "./init.ts";
 import { checkOptions, Layer, type ReferenceLayer, type Trace } from "./layer.ts";
@@ -123,7 +123,7 @@ export class ReLUKAN extends Layer {
         );
         if (partials) {
           const gradRange = { buffer: low.block.grad.buffer, offset: 0, size: phases.size };
-          reduceRows(gpu, partials.binding, Math.ceil(dims.batch / TILE), 2 * low.size, gradRange, true);
+          reduceRows(gpu, partials.binding, paramPartialsRows(dims), 2 * low.size, gradRange, true);
           partials.dispose();
         }
         if (inputGrad) return dx;

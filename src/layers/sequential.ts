@@ -6,6 +6,8 @@
 
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
+import { evaluate, type Evaluation, fit, type FitHistory, type FitOptions } from "../train/fit.ts";
+import type { LossName } from "../train/loss.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Layer, ReferenceLayer, Trace } from "./layer.ts";
 import { loadState, type Parameter, readNamed, type StateDict } from "./parameter.ts";
@@ -171,6 +173,16 @@ export class Sequential {
   async referenceFromGpu(): Promise<ReferenceLayer> {
     const dict = await this.stateDict();
     return this.reference(Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.data])));
+  }
+
+  /** Trains the model on the GPU; see {@linkcode FitOptions}. Returns the logged losses. */
+  fit(options: FitOptions): Promise<FitHistory> {
+    return fit(this, options);
+  }
+
+  /** The mean loss on (`x`, `y`) and, for crossEntropy, the accuracy. */
+  evaluate(x: Tensor, y: Tensor, loss: LossName): Promise<Evaluation> {
+    return evaluate(this, x, y, loss);
   }
 
   /** Records zeroing every gradient. */

@@ -1,0 +1,45 @@
+// torch.optim.Adam / AdamW (single-tensor path) on params[offset .. offset + n):
+//   AdamW: p *= 1 - lr * weight_decay          Adam: g = grad + weight_decay * p
+//   m = m + (g - m) * (1 - beta1);  v = beta2 * v + (1 - beta2) * g^2
+//   p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps),  bc_i = 1 - beta_i^step
+struct Params {
+  offset: u32,
+  n: u32,
+  decoupled: u32,
+  lr: f32,
+  beta1: f32,
+  beta2: f32,
+  eps: f32,
+  weight_decay: f32,
+  step_size: f32,  // lr / bc1
+  bc2_sqrt: f32,   // sqrt(bc2)
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> grad: array<f32>;
+@group(0) @binding(2) var<storage, read_write> param: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+
+override WG: u32 = 256u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let k = gid.x + gid.y * nwg.x * WG;
+  if (k >= p.n) { return; }
+  let i = p.offset + k;
+  var x = param[i];
+  var g = grad[i];
+  if (p.weight_decay != 0.0) {
+    if (p.decoupled != 0u) {
+      x = x * (1.0 - p.lr * p.weight_decay);
+    } else {
+      g = fma(p.weight_decay, x, g);
+    }
+  }
+  let mi = m[i] + (g - m[i]) * (1.0 - p.beta1);
+  let vi = fma(p.beta2, v[i], (1.0 - p.beta2) * g * g);
+  m[i] = mi;
+  v[i] = vi;
+  param[i] = x - p.step_size * mi / (sqrt(vi) / p.bc2_sqrt + p.eps);
+}

@@ -1,0 +1,165 @@
+/**
+ * torch.optim.Adam and AdamW (decoupled weight decay) on the GPU, and their
+ * float64 reference.
+ *
+ * @module
+ */
+
+import { linearGrid, packParams } from "../gpu/params.ts";
+import { checkNumber, checkOptions } from "../layers/layer.ts";
+import type { Parameter } from "../layers/parameter.ts";
+import { BlockState, type GpuOptimizer, trainableRanges } from "./optimizer.ts";
+import source from "../../shaders/train/adam.wgsl" with { type: "text" };
+
+/** Options of {@linkcode Adam} and {@linkcode AdamW}, with torch's defaults. */
+export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
+  lr?: number;
+  /** Decay rates of the moments (default [0.9, 0.999]). */
+  betas?: [number, number];
+  /** Added to the denominator (default 1e-8). */
+  eps?: number;
+  /** Weight decay (default 0 for Adam, 1e-2 for AdamW). */
+  weightDecay?: number;
+}
+
+const WG = 256;
+const OPTION_NAMES = ["lr", "betas", "eps", "weightDecay"];
+
+/** The resolved options of an Adam-family optimizer. */
+export interface AdamSettings {
+  /** Learning rate. */
+  lr: number;
+  /** beta1. */
+  beta1: number;
+  /** beta2. */
+  beta2: number;
+  /** Epsilon. */
+  eps: number;
+  /** Weight decay. */
+  weightDecay: number;
+  /** Decoupled (AdamW) or L2 (Adam) weight decay. */
+  decoupled: boolean;
+}
+
+function settings(name: string, options: AdamOptions, decoupled: boolean): AdamSettings {
+  checkOptions(name, options, OPTION_NAMES);
+  const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+  return {
+    lr: checkNumber(name, "lr", options.lr ?? 1e-3),
+    beta1: checkNumber(name, "betas[0]", beta1),
+    beta2: checkNumber(name, "betas[1]", beta2),
+    eps: checkNumber(name, "eps", options.eps ?? 1e-8),
+    weightDecay: checkNumber(name, "weightDecay", options.weightDecay ?? (decoupled ? 1e-2 : 0)),
+    decoupled,
+  };
+}
+
+/**
+ * Adam, as torch.optim.Adam.
+ *
+ * @example
+ * ```ts
+ * import { Adam } from "../../mod.ts";
+ * console.log(new Adam({ lr: 1e-3 }).settings);
+ * ```
+ */
+export class Adam implements GpuOptimizer {
+  /** "Adam" or "AdamW". */
+  readonly name: string;
+  /** The options in force. */
+  readonly settings: Readonly<AdamSettings>;
+  #state = new BlockState(2);
+  #steps = new Map<object, number>();
+
+  /** See {@linkcode AdamOptions}. */
+  constructor(options: AdamOptions = {}, decoupled = false) {
+    this.name = decoupled ? "AdamW" : "Adam";
+    this.settings = settings(this.name, options, decoupled);
+  }
+
+  /** Records one Adam update of every trainable parameter (each block counts its own steps, as torch). */
+  step(parameters: readonly Parameter[]): void {
+    const s = this.settings;
+    for (const { block, offset, count } of trainableRanges(parameters)) {
+      const gpu = block.value.gpu;
+      const t = (this.#steps.get(block) ?? 0) + 1;
+      this.#steps.set(block, t);
+      const [m, v] = this.#state.of(gpu, block);
+      const kernel = gpu.kernel({
+        name: "adam",
+        source,
+        bindings: ["uniform", "read", "storage", "storage", "storage"],
+        constants: { WG },
+      });
+      const { stepSize, bc2Sqrt } = adamCorrections(s, t);
+      gpu.dispatch(
+        kernel,
+        packParams(
+          "uuufffffff",
+          offset,
+          count,
+          s.decoupled ? 1 : 0,
+          s.lr,
+          s.beta1,
+          s.beta2,
+          s.eps,
+          s.weightDecay,
+          stepSize,
+          bc2Sqrt,
+        ),
+        [block.grad.binding, block.value.binding, m.binding, v.binding],
+        linearGrid(count, WG),
+      );
+    }
+  }
+
+  /** Releases the moments. */
+  dispose(): void {
+    this.#state.dispose();
+    this.#steps.clear();
+  }
+}
+
+/**
+ * AdamW, as torch.optim.AdamW (decoupled weight decay, default 1e-2).
+ *
+ * @example
+ * ```ts
+ * import { AdamW } from "../../mod.ts";
+ * console.log(new AdamW({ lr: 1e-3, weightDecay: 1e-4 }).settings.decoupled); // true
+ * ```
+ */
+export class AdamW extends Adam {
+  /** See {@linkcode AdamOptions}. */
+  constructor(options: AdamOptions = {}) {
+    super(options, true);
+  }
+}
+
+/** torch's step size `lr / (1 - beta1^t)` and `sqrt(1 - beta2^t)` for step `t`. */
+export function adamCorrections(s: AdamSettings, t: number): { stepSize: number; bc2Sqrt: number } {
+  return { stepSize: s.lr / (1 - s.beta1 ** t), bc2Sqrt: Math.sqrt(1 - s.beta2 ** t) };
+}
+
+/** One float64 Adam/AdamW step `t` (from 1) in place on `p`, `m`, `v`. */
+export function adamReferenceStep(
+  s: AdamSettings,
+  t: number,
+  p: Float64Array,
+  g: ArrayLike<number>,
+  m: Float64Array,
+  v: Float64Array,
+): void {
+  const { stepSize, bc2Sqrt } = adamCorrections(s, t);
+  for (let i = 0; i < p.length; i++) {
+    let gi = g[i];
+    if (s.weightDecay !== 0) {
+      if (s.decoupled) p[i] *= 1 - s.lr * s.weightDecay;
+      else gi += s.weightDecay * p[i];
+    }
+    m[i] += (gi - m[i]) * (1 - s.beta1);
+    v[i] = s.beta2 * v[i] + (1 - s.beta2) * gi * gi;
+    p[i] -= stepSize * m[i] / (Math.sqrt(v[i]) / bc2Sqrt + s.eps);
+  }
+}

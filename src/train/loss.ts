@@ -1,0 +1,130 @@
+/**
+ * Losses on the GPU, mean-reduced as torch does, with float64 references:
+ * `mse` (over all elements) and `crossEntropy` (log-softmax + NLL over
+ * integer class ids). The loss value is written into a slot of a GPU buffer
+ * and stays there until the caller reads it.
+ *
+ * @module
+ */
+
+import { formatShape, KanError } from "../errors.ts";
+import type { Gpu } from "../gpu/gpu.ts";
+import { linearGrid, packParams } from "../gpu/params.ts";
+import type { BufferRange } from "../gpu/recorder.ts";
+import { Tensor } from "../tensor.ts";
+import lossSource from "../../shaders/train/loss.wgsl" with { type: "text" };
+import reduceSource from "../../shaders/train/reduce.wgsl" with { type: "text" };
+
+/** The losses of `fit` and `evaluate`. */
+export type LossName = "mse" | "crossEntropy";
+
+/** The loss names, for checks. */
+export const LOSSES: readonly LossName[] = ["mse", "crossEntropy"];
+
+const WG = 64;
+
+/** Records `out[slot] = sum(a[0 .. n))` (one workgroup, fixed order). */
+export function recordSum(gpu: Gpu, a: BufferRange, n: number, out: BufferRange, slot: number): void {
+  const kernel = gpu.kernel({
+    name: "reduce_sum",
+    source: reduceSource,
+    bindings: ["uniform", "read", "storage"],
+  });
+  gpu.dispatch(kernel, packParams("uu", n, slot), [a, out], [1]);
+}
+
+/** Checks that `target` fits predictions of shape `[rows, cols]` under `loss`. */
+export function checkTarget(loss: LossName, rows: number, cols: number, target: Tensor): void {
+  const expected = loss === "mse" ? [rows, cols] : [rows];
+  const ok = target.shape.length === expected.length && target.shape.every((d, i) => d === expected[i]);
+  if (!ok) {
+    throw new KanError(
+      `${loss}: target has shape ${formatShape(target.shape)}, expected ${formatShape(expected)}${
+        loss === "crossEntropy" ? " (class ids)" : ""
+      }`,
+    );
+  }
+}
+
+/**
+ * Records the loss of predictions `z` (`[rows, cols]`) against `target`:
+ * returns `dL/dz` (a new tensor), writes the loss into `out[slot]` and, for
+ * `crossEntropy` when `accuracySlot` is given, the accuracy into
+ * `out[accuracySlot]`.
+ */
+export function recordLoss(
+  gpu: Gpu,
+  loss: LossName,
+  z: Tensor,
+  target: Tensor,
+  out: BufferRange,
+  slot: number,
+  accuracySlot: number | null = null,
+): Tensor {
+  const [rows, cols] = z.shape;
+  checkTarget(loss, rows, cols, target);
+  const entryPoint = loss === "mse" ? "mse" : "cross_entropy";
+  const kernel = gpu.kernel({
+    name: `loss.${entryPoint}`,
+    source: lossSource,
+    entryPoint,
+    bindings: ["uniform", "read", "read", "storage", "storage", "storage"],
+    constants: { WG },
+  });
+  const dz = Tensor.empty(gpu, z.shape);
+  const terms = Tensor.empty(gpu, [rows]);
+  const correct = loss === "crossEntropy" && accuracySlot !== null ? Tensor.empty(gpu, [rows]) : null;
+  gpu.dispatch(
+    kernel,
+    packParams("uu", rows, cols),
+    [z.binding, target.binding, dz.binding, terms.binding, correct?.binding ?? gpu.placeholder(0)],
+    linearGrid(rows, WG),
+  );
+  recordSum(gpu, terms.binding, rows, out, slot);
+  if (correct && accuracySlot !== null) recordSum(gpu, correct.binding, rows, out, accuracySlot);
+  terms.dispose();
+  correct?.dispose();
+  return dz;
+}
+
+/** Float64 MSE: the loss and its gradient. */
+export function mseReference(
+  z: ArrayLike<number>,
+  target: ArrayLike<number>,
+): { loss: number; dz: Float64Array } {
+  const n = z.length;
+  let loss = 0;
+  const dz = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    loss += (z[i] - target[i]) ** 2 / n;
+    dz[i] = 2 * (z[i] - target[i]) / n;
+  }
+  return { loss, dz };
+}
+
+/** Float64 cross entropy over class ids: the loss, its gradient and the count of correct argmaxes. */
+export function crossEntropyReference(
+  z: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): { loss: number; dz: Float64Array; correct: number } {
+  const dz = new Float64Array(rows * cols);
+  let loss = 0;
+  let correct = 0;
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (z[r * cols + c] > z[r * cols + best]) best = c;
+    const zmax = z[r * cols + best];
+    let sum = 0;
+    for (let c = 0; c < cols; c++) sum += Math.exp(z[r * cols + c] - zmax);
+    const lse = zmax + Math.log(sum);
+    const label = labels[r];
+    for (let c = 0; c < cols; c++) {
+      dz[r * cols + c] = (Math.exp(z[r * cols + c] - lse) - (c === label ? 1 : 0)) / rows;
+    }
+    loss += (lse - z[r * cols + label]) / rows;
+    if (best === label) correct++;
+  }
+  return { loss, dz, correct };
+}

@@ -1,0 +1,119 @@
+/**
+ * torch.optim.SGD on the GPU (momentum, dampening, Nesterov, weight decay),
+ * and its float64 reference.
+ *
+ * @module
+ */
+
+import { KanError } from "../errors.ts";
+import { linearGrid, packParams } from "../gpu/params.ts";
+import { checkNumber, checkOptions } from "../layers/layer.ts";
+import type { Parameter } from "../layers/parameter.ts";
+import { BlockState, type GpuOptimizer, trainableRanges } from "./optimizer.ts";
+import source from "../../shaders/train/sgd.wgsl" with { type: "text" };
+
+/** Options of {@linkcode SGD}, with torch's defaults. */
+export interface SGDOptions {
+  /** Learning rate (required). */
+  lr: number;
+  /** Momentum factor (default 0). */
+  momentum?: number;
+  /** Dampening of momentum (default 0). */
+  dampening?: number;
+  /** L2 penalty (default 0). */
+  weightDecay?: number;
+  /** Nesterov momentum (default false). */
+  nesterov?: boolean;
+}
+
+const WG = 256;
+
+/**
+ * Stochastic gradient descent, as torch.optim.SGD.
+ *
+ * @example
+ * ```ts
+ * import { SGD } from "../../mod.ts";
+ * const optimizer = new SGD({ lr: 0.1, momentum: 0.9 });
+ * console.log(optimizer.name);
+ * ```
+ */
+export class SGD implements GpuOptimizer {
+  /** "SGD". */
+  readonly name = "SGD";
+  /** The options in force. */
+  readonly options: Readonly<Required<SGDOptions>>;
+  #state = new BlockState(1);
+
+  /** See {@linkcode SGDOptions}. */
+  constructor(options: SGDOptions) {
+    checkOptions("SGD", options, ["lr", "momentum", "dampening", "weightDecay", "nesterov"]);
+    this.options = {
+      lr: checkNumber("SGD", "lr", options?.lr),
+      momentum: checkNumber("SGD", "momentum", options.momentum ?? 0),
+      dampening: checkNumber("SGD", "dampening", options.dampening ?? 0),
+      weightDecay: checkNumber("SGD", "weightDecay", options.weightDecay ?? 0),
+      nesterov: options.nesterov ?? false,
+    };
+    if (this.options.nesterov && (this.options.momentum <= 0 || this.options.dampening !== 0)) {
+      throw new KanError("SGD: Nesterov momentum requires a momentum and zero dampening");
+    }
+  }
+
+  /** Records `p -= lr * update` for every trainable parameter. */
+  step(parameters: readonly Parameter[]): void {
+    const o = this.options;
+    for (const { block, offset, count } of trainableRanges(parameters)) {
+      const gpu = block.value.gpu;
+      const first = !this.#state.has(block);
+      const [buf] = this.#state.of(gpu, block);
+      const kernel = gpu.kernel({
+        name: "sgd",
+        source,
+        bindings: ["uniform", "read", "storage", "storage"],
+        constants: { WG },
+      });
+      gpu.dispatch(
+        kernel,
+        packParams(
+          "uuuuffff",
+          offset,
+          count,
+          first ? 1 : 0,
+          o.nesterov ? 1 : 0,
+          o.lr,
+          o.momentum,
+          o.dampening,
+          o.weightDecay,
+        ),
+        [block.grad.binding, block.value.binding, buf.binding],
+        linearGrid(count, WG),
+      );
+    }
+  }
+
+  /** Releases the momentum buffers. */
+  dispose(): void {
+    this.#state.dispose();
+  }
+}
+
+/** One float64 SGD step in place on `p` (and the momentum buffer `buf`); `first` on the first step. */
+export function sgdReferenceStep(
+  options: Required<SGDOptions>,
+  p: Float64Array,
+  g: ArrayLike<number>,
+  buf: Float64Array,
+  first: boolean,
+): void {
+  const { lr, momentum, dampening, weightDecay, nesterov } = options;
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i] + weightDecay * p[i];
+    let d = gi;
+    if (momentum !== 0) {
+      buf[i] = first ? gi : momentum * buf[i] + (1 - dampening) * gi;
+      d = nesterov ? gi + momentum * buf[i] : buf[i];
+    }
+    p[i] -= lr * d;
+  }
+}
