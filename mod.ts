@@ -41,3 +41,10 @@ export type { GpuOptimizer } from "./src/train/optimizer.ts";
 export type { ClosureOptimizer, Evaluation, FitHistory, FitOptions, Trainable } from "./src/train/fit.ts";
 export type { LossName } from "./src/train/loss.ts";
 export type { ProgressMode } from "./src/train/progress.ts";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadSafetensors,
+  readSafetensors,
+  saveSafetensors,
+} from "./src/io/safetensors.ts";
