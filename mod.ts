@@ -48,3 +48,4 @@ export {
   readSafetensors,
   saveSafetensors,
 } from "./src/io/safetensors.ts";
+export { LBFGS, type LBFGSOptions } from "./src/train/lbfgs.ts";

@@ -8,6 +8,7 @@
 
 import { formatShape, KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
+import type { BufferRange } from "../gpu/recorder.ts";
 import type { Trace } from "../layers/layer.ts";
 import type { Parameter } from "../layers/parameter.ts";
 import { Rng } from "../layers/init.ts";
@@ -37,14 +38,14 @@ export interface Trainable {
 
 /**
  * An optimizer that needs the loss and gradient evaluated again within one
- * step (LBFGS): `closure` records a forward and backward pass on the batch
- * and returns the loss, read back from the GPU.
+ * step (LBFGS): `record` records a forward and backward pass on the batch at
+ * the current parameters and returns where on the GPU the loss will be.
  */
 export interface ClosureOptimizer {
   /** Its name. */
   readonly name: string;
-  /** One step, evaluating `closure` as often as it needs. */
-  stepWithClosure(parameters: readonly Parameter[], closure: () => Promise<number>): Promise<number>;
+  /** One step, calling `record` as often as it needs; returns the loss at the start. */
+  stepWithClosure(parameters: readonly Parameter[], record: () => BufferRange): Promise<number>;
   /** Releases its state. */
   dispose(): void;
 }
@@ -231,9 +232,9 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
       const logged = step % logEvery === 0 || step === total;
       let value = Number.NaN;
       if (isClosureOptimizer(optimizer)) {
-        value = await optimizer.stepWithClosure(parameters, async () => {
+        value = await optimizer.stepWithClosure(parameters, () => {
           evaluateBatch();
-          return new Float32Array(await gpu.read(lossOut.buffer, 0, 4))[0];
+          return { buffer: lossOut.buffer, offset: 0, size: 4 };
         });
       } else {
         evaluateBatch();
