@@ -11,6 +11,7 @@ struct Params {
   in_dim: u32,
   out_dim: u32,
   beta: f32,
+  chunk_rows: u32, // direct_params: rows per batch chunk
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -135,19 +136,21 @@ fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   dx[e] = v;
 }
 
-// The basis-parameter gradients without tiles, one thread per (q, i, j),
-// summing over the batch in order into partial[q, i, j] (a single "tile").
+// The basis-parameter gradients without tiles, one thread per (batch chunk c,
+// q, i, j), summing its chunk's rows in order into partial[c, q, i, j].
 @compute @workgroup_size(64)
 fn direct_params(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.x + gid.y * nwg.x * 64u;
   let per_q = p.in_dim * NB;
-  if (e >= BASIS_PARAMS * per_q) { return; }
-  let q = e / per_q;
+  let chunks = (p.batch + p.chunk_rows - 1u) / p.chunk_rows;
+  if (e >= chunks * BASIS_PARAMS * per_q) { return; }
+  let c = e / (BASIS_PARAMS * per_q);
+  let q = (e / per_q) % BASIS_PARAMS;
   let i = (e % per_q) / NB;
   let j = e % NB;
   let K = p.in_dim * NB;
   var v = 0.0;
-  for (var b = 0u; b < p.batch; b++) {
+  for (var b = c * p.chunk_rows; b < min(p.batch, (c + 1u) * p.chunk_rows); b++) {
     var g = 0.0;
     for (var o = 0u; o < p.out_dim; o++) { g = fma(dy[b * p.out_dim + o], w[o * K + i * NB + j], g); }
     v = fma(g, basis_dparam(i, j, x[b * p.in_dim + i], q), v);

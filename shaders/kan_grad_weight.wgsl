@@ -7,6 +7,7 @@ struct Params {
   in_dim: u32,
   out_dim: u32,
   beta: f32,
+  chunk_rows: u32, // direct: rows per batch chunk
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -65,19 +66,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
 }
 
-// The same product without tiles, one thread per weight (o, k), summing over
-// the batch in order: for layers with few outputs.
+// The same product without tiles, for layers with few outputs: one thread per
+// (batch chunk c, weight (o, k)) sums its chunk's rows in order into
+// dw[c, o, k]; with several chunks the caller sums the chunks (reduce_rows).
 @compute @workgroup_size(64)
 fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let K = p.in_dim * NB;
   let e = gid.x + gid.y * nwg.x * 64u;
-  if (e >= p.out_dim * K) { return; }
-  let o = e / K;
+  let chunks = (p.batch + p.chunk_rows - 1u) / p.chunk_rows;
+  if (e >= chunks * p.out_dim * K) { return; }
+  let c = e / (p.out_dim * K);
+  let o = (e / K) % p.out_dim;
   let k = e % K;
   let i = k / NB;
   let j = k % NB;
   var v = 0.0;
-  for (var b = 0u; b < p.batch; b++) {
+  for (var b = c * p.chunk_rows; b < min(p.batch, (c + 1u) * p.chunk_rows); b++) {
     v = fma(dy[b * p.out_dim + o], basis_value(i, j, x[b * p.in_dim + i]), v);
   }
   if (p.beta != 0.0) { v += p.beta * dw[e]; }

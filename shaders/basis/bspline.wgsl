@@ -35,8 +35,24 @@ fn bspline(i: u32, j: u32, x: f32) -> vec2f {
   return vec2f(v[0], d[0]);
 }
 
+// The value alone: the same recurrence without the derivative.
 fn basis_value(i: u32, j: u32, x: f32) -> f32 {
-  return bspline(i, j, x).x;
+  let g0 = i * (NB + ORDER + 1u) + j;
+  if (!(x >= basis_data[g0] && x < basis_data[g0 + ORDER + 1u])) {
+    return 0.0;
+  }
+  var v: array<f32, 8>;
+  for (var m = 0u; m <= ORDER; m++) {
+    v[m] = select(0.0, 1.0, x >= basis_data[g0 + m] && x < basis_data[g0 + m + 1u]);
+  }
+  for (var k = 1u; k <= ORDER; k++) {
+    for (var m = 0u; m <= ORDER - k; m++) {
+      let lo = basis_data[g0 + m];
+      let hi1 = basis_data[g0 + m + k + 1u];
+      v[m] = (x - lo) / (basis_data[g0 + m + k] - lo) * v[m] + (hi1 - x) / (hi1 - basis_data[g0 + m + 1u]) * v[m + 1u];
+    }
+  }
+  return v[0];
 }
 
 fn basis_dx(i: u32, j: u32, x: f32) -> f32 {

@@ -13,6 +13,7 @@ import type { Gpu } from "../gpu/gpu.ts";
 import type { BindingKind, Kernel } from "../gpu/kernel.ts";
 import { linearGrid, packParams } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
+import { Tensor } from "../tensor.ts";
 import forwardSource from "../../shaders/kan_forward.wgsl" with { type: "text" };
 import gradWeightSource from "../../shaders/kan_grad_weight.wgsl" with { type: "text" };
 import gradInputSource from "../../shaders/kan_grad_input.wgsl" with { type: "text" };
@@ -35,6 +36,13 @@ export const kernelPath: { mode: "auto" | "tiled" | "direct" } = { mode: "auto" 
 
 /** `"auto"` picks the direct entry points below this many outputs. */
 export const DIRECT_BELOW = 16;
+
+/** Batch rows per chunk of the direct gradient kernels, whose chunks are then summed in order. */
+const CHUNK_ROWS = 64;
+
+function chunks(dims: LayerDims): number {
+  return Math.ceil(dims.batch / CHUNK_ROWS);
+}
 
 function direct(dims: LayerDims): boolean {
   return kernelPath.mode === "direct" || (kernelPath.mode === "auto" && dims.outDim < DIRECT_BELOW);
@@ -111,26 +119,33 @@ export function basisGradWeight(
   dw: BufferRange,
   accumulate: boolean,
 ): void {
-  const small = direct(dims);
-  const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, [
-    "uniform",
-    "read",
-    "read",
-    "read",
-    "storage",
-  ], small ? "direct" : "main");
+  const bindings: BindingKind[] = ["uniform", "read", "read", "read", "storage"];
   const columns = dims.inDim * basis.count;
-  gpu.dispatch(
-    kernel,
-    packParams("uuuf", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0),
-    [x, dy, data ?? gpu.placeholder(0), dw],
-    small ? linearGrid(dims.outDim * columns, DIRECT_WG) : [tiles(columns), tiles(dims.outDim)],
-  );
+  const dataRange = data ?? gpu.placeholder(0);
+  if (!direct(dims)) {
+    const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, bindings);
+    const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, CHUNK_ROWS);
+    gpu.dispatch(kernel, params, [x, dy, dataRange, dw], [tiles(columns), tiles(dims.outDim)]);
+    return;
+  }
+  const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, bindings, "direct");
+  const n = chunks(dims);
+  const size = dims.outDim * columns;
+  if (n === 1) {
+    const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, CHUNK_ROWS);
+    gpu.dispatch(kernel, params, [x, dy, dataRange, dw], linearGrid(size, DIRECT_WG));
+    return;
+  }
+  const partial = Tensor.empty(gpu, [n, size]);
+  const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, 0, CHUNK_ROWS);
+  gpu.dispatch(kernel, params, [x, dy, dataRange, partial.binding], linearGrid(n * size, DIRECT_WG));
+  reduceRows(gpu, partial.binding, n, size, dw, accumulate);
+  partial.dispose();
 }
 
 /** Rows of the parameter partials that {@linkcode basisGradInput} writes (one per batch tile). */
 export function paramPartialsRows(dims: LayerDims): number {
-  return direct(dims) ? 1 : tiles(dims.batch);
+  return direct(dims) ? chunks(dims) : tiles(dims.batch);
 }
 
 /** Floats of the parameter partials that {@linkcode basisGradInput} writes. */
@@ -157,7 +172,7 @@ export function basisGradInput(
   partials: BufferRange | null,
 ): void {
   const bindings: BindingKind[] = ["uniform", "read", "read", "read", "read", "storage", "storage"];
-  const params = packParams("uuuf", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0);
+  const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, CHUNK_ROWS);
   const buffers = [x, dy, w, data ?? gpu.placeholder(0), dx, partials ?? gpu.placeholder(1)];
   if (!direct(dims)) {
     const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, bindings);
@@ -179,7 +194,7 @@ export function basisGradInput(
       paramsKernel,
       params,
       buffers,
-      linearGrid(basis.paramCount * dims.inDim * basis.count, DIRECT_WG),
+      linearGrid(chunks(dims) * basis.paramCount * dims.inDim * basis.count, DIRECT_WG),
     );
   }
 }

