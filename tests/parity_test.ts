@@ -6,51 +6,16 @@
  * The float64 reference is held to the same vectors.
  */
 
-import {
-  BSplineKAN,
-  FasterKAN,
-  FastKAN,
-  type Gpu,
-  type Layer,
-  Linear,
-  ReLUKAN,
-  Sequential,
-  type StateDict,
-  Tensor,
-} from "../mod.ts";
+import { Tensor } from "../mod.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { assertClose, testGpu } from "./helpers.ts";
-
-interface Vector {
-  name: string;
-  model: { class: string; in: number; out: number; options: Record<string, unknown> }[];
-  state: StateDict;
-  x: { shape: number[]; data: number[] };
-  y: { shape: number[]; data: number[] };
-  target: { shape: number[]; data: number[] };
-  loss_mse: number;
-  grad: Record<string, { shape: number[]; data: number[] }>;
-  grad_x: { shape: number[]; data: number[] };
-}
+import { buildModel, parityFiles as files, type ParityVector, readVector, stateArrays } from "./vectors.ts";
 
 const TOLERANCE = 1e-4;
-const dir = new URL("./testdata/parity/", import.meta.url);
-const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".json")).sort();
 const gpu = await testGpu();
 
-function build(gpu: Gpu, spec: Vector["model"]): Sequential {
-  const classes: Record<string, new (gpu: Gpu, i: number, o: number, opts: object) => Layer> = {
-    BSplineKAN,
-    FastKAN,
-    FasterKAN,
-    ReLUKAN,
-    Linear,
-  };
-  return new Sequential(spec.map((l) => new classes[l.class](gpu, l.in, l.out, l.options ?? {})));
-}
-
 /** dL/dy of mean((y - target)^2), from the reference's own y. */
-function mseGradient(v: Vector): Float64Array {
+function mseGradient(v: ParityVector): Float64Array {
   const n = v.y.data.length;
   return Float64Array.from(v.y.data, (y, i) => 2 * (y - v.target.data[i]) / n);
 }
@@ -61,9 +26,8 @@ Deno.test("parity: all eight reference vectors are present", () => {
 
 for (const file of files) {
   Deno.test(`parity ${file}: y, every gradient and grad_x equal PyTorch's (1e-4 relative to the max)`, async () => {
-    const v: Vector = JSON.parse(await Deno.readTextFile(new URL(file, dir)));
-    const model = build(gpu, v.model);
-    model.loadStateDict(v.state);
+    const v = await readVector(file);
+    const model = buildModel(gpu, v);
     const x = Tensor.from(gpu, v.x.data, v.x.shape);
     const trace = model.trace(x);
     assertClose(`${v.name} y`, await trace.y.read(), v.y.data, TOLERANCE, "max");
@@ -81,7 +45,7 @@ for (const file of files) {
     assertClose(`${v.name} grad_x`, await dx.read(), v.grad_x.data, TOLERANCE, "max");
 
     // The float64 reference, from the same state, against the same vector.
-    const ref = model.reference(Object.fromEntries(Object.entries(v.state).map(([k, e]) => [k, e.data])));
+    const ref = model.reference(stateArrays(v));
     const rt = ref.forward(v.x.data, v.x.shape[0]);
     assertClose(`${v.name} reference y`, rt.y, v.y.data, TOLERANCE, "max");
     const rg = rt.backward(mseGradient(v));

@@ -4,58 +4,22 @@
  * long fits, determinism, and the checks of fit's input.
  */
 
-import {
-  Adam,
-  AdamW,
-  BSplineKAN,
-  FasterKAN,
-  FastKAN,
-  type Gpu,
-  kan,
-  KanError,
-  type Layer,
-  Linear,
-  ReLUKAN,
-  Sequential,
-  SGD,
-  type StateDict,
-  Tensor,
-} from "../mod.ts";
+import { Adam, AdamW, kan, KanError, type Sequential, SGD, Tensor } from "../mod.ts";
 import { functionSplit } from "../src/data/synthetic.ts";
 import { adamReferenceStep } from "../src/train/adam.ts";
 import { crossEntropyReference, mseReference, recordLoss } from "../src/train/loss.ts";
 import { sgdReferenceStep } from "../src/train/sgd.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { assertClose, testGpu } from "./helpers.ts";
+import { buildModel, parityFiles as files, type ParityVector, readVector, stateArrays } from "./vectors.ts";
 
 const gpu = await testGpu();
 
-interface Vector {
-  name: string;
-  model: { class: string; in: number; out: number; options: Record<string, unknown> }[];
-  state: StateDict;
-  x: { shape: number[]; data: number[] };
-  target: { shape: number[]; data: number[] };
-  grad: Record<string, { shape: number[]; data: number[] }>;
-}
-
-const dir = new URL("./testdata/parity/", import.meta.url);
-const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".json")).sort();
-const classes: Record<string, new (gpu: Gpu, i: number, o: number, opts: object) => Layer> = {
-  BSplineKAN,
-  FastKAN,
-  FasterKAN,
-  ReLUKAN,
-  Linear,
-};
-
-async function load(file: string): Promise<{ v: Vector; model: Sequential; x: Tensor; y: Tensor }> {
-  const v: Vector = JSON.parse(await Deno.readTextFile(new URL(file, dir)));
-  const model = new Sequential(v.model.map((l) => new classes[l.class](gpu, l.in, l.out, l.options ?? {})));
-  model.loadStateDict(v.state);
+async function load(file: string): Promise<{ v: ParityVector; model: Sequential; x: Tensor; y: Tensor }> {
+  const v = await readVector(file);
   return {
     v,
-    model,
+    model: buildModel(gpu, v),
     x: Tensor.from(gpu, v.x.data, v.x.shape),
     y: Tensor.from(gpu, v.target.data, v.target.shape),
   };
@@ -72,7 +36,7 @@ for (const file of files) {
     const options = { lr, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false };
     await model.fit({ x, y, loss: "mse", optimizer: new SGD(options), steps: 1, progress: "none" });
     const after = await model.stateDict();
-    const ref = model.reference(Object.fromEntries(Object.entries(v.state).map(([k, e]) => [k, e.data])));
+    const ref = model.reference(stateArrays(v));
     const trace = ref.forward(v.x.data, v.x.shape[0]);
     const { grads } = trace.backward(mseReference(trace.y, v.target.data).dz);
     for (const [key, g] of Object.entries(v.grad)) {
@@ -93,7 +57,7 @@ for (const file of files) {
     const optimizer = new Adam({ lr: 1e-3 });
     await model.fit({ x, y, loss: "mse", optimizer, steps: 10, logEvery: 10, progress: "none" });
     const after = await model.stateDict();
-    const state = Object.fromEntries(Object.entries(v.state).map(([k, e]) => [k, Float64Array.from(e.data)]));
+    const state = stateArrays(v);
     const moments = Object.fromEntries(
       Object.keys(v.grad).map((
         k,
@@ -120,7 +84,7 @@ Deno.test("optimizers: AdamW decays decoupled and SGD with weight decay and Nest
   const sgdOptions = { lr: 0.05, momentum: 0.8, dampening: 0, weightDecay: 0.01, nesterov: true };
   await model.fit({ x, y, loss: "mse", optimizer: new SGD(sgdOptions), steps: 3, progress: "none" });
   const after = await model.stateDict();
-  const state = Object.fromEntries(Object.entries(v.state).map(([k, e]) => [k, Float64Array.from(e.data)]));
+  const state = stateArrays(v);
   const keys = Object.keys(v.grad);
   const zeros = () => Object.fromEntries(keys.map((k) => [k, new Float64Array(state[k].length)]));
   const [m, s, buf] = [zeros(), zeros(), zeros()];

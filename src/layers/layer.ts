@@ -8,10 +8,9 @@
 
 import { formatShape, KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
-import { evaluate, type Evaluation, fit, type FitHistory, type FitOptions } from "../train/fit.ts";
-import type { LossName } from "../train/loss.ts";
 import { Tensor } from "../tensor.ts";
-import { loadState, type Parameter, readNamed, type StateDict } from "./parameter.ts";
+import { Module } from "./module.ts";
+import type { Parameter } from "./parameter.ts";
 
 /** A forward pass kept for its backward pass. */
 export interface Trace {
@@ -65,7 +64,7 @@ export function checkNumber(owner: string, name: string, value: number, positive
 }
 
 /** The base of every layer; subclasses define their parameters, `record` and `reference`. */
-export abstract class Layer {
+export abstract class Layer extends Module {
   /** The GPU the layer lives on. */
   readonly gpu: Gpu;
   /** Input width. */
@@ -77,6 +76,7 @@ export abstract class Layer {
 
   /** Checks the widths; see subclasses. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, kind: string) {
+    super();
     this.gpu = gpu;
     this.kind = kind;
     for (const [name, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
@@ -88,14 +88,8 @@ export abstract class Layer {
     this.outFeatures = outFeatures;
   }
 
-  /** The parameters, in the order of the reference's state dict. */
-  abstract parameters(): readonly Parameter[];
-
   /** Records the forward pass of a checked input. */
   protected abstract record(x: Tensor): Trace;
-
-  /** A float64 version of this layer with the given state (local names, no prefix). */
-  abstract reference(state: Record<string, ArrayLike<number>>): ReferenceLayer;
 
   /** Throws a {@linkcode KanError} unless `x` is a live `[B, inFeatures]` tensor of this GPU with finite values. */
   checkInput(x: Tensor): void {
@@ -136,50 +130,5 @@ export abstract class Layer {
   /** The parameters by state-dict name. */
   namedParameters(prefix = ""): Map<string, Parameter> {
     return new Map(this.parameters().map((p) => [prefix + p.name, p]));
-  }
-
-  /** Reads the parameters (names as in the reference's `state_dict()`). */
-  stateDict(): Promise<StateDict> {
-    return readNamed(this.namedParameters());
-  }
-
-  /** Reads the gradients of the trainable parameters, keyed as {@linkcode stateDict}. */
-  gradDict(): Promise<StateDict> {
-    return readNamed(this.namedParameters(), "grad");
-  }
-
-  /** Loads a state dict; a missing, extra or misshaped entry is a {@linkcode KanError}. */
-  loadStateDict(dict: StateDict): void {
-    loadState(this.namedParameters(), dict);
-    this.afterLoad(dict);
-  }
-
-  /** Hook for layers that mirror a loaded value on the CPU. */
-  afterLoad(_dict: StateDict, _prefix = ""): void {}
-
-  /** A float64 version of this layer with its current state. */
-  async referenceFromGpu(): Promise<ReferenceLayer> {
-    const dict = await this.stateDict();
-    return this.reference(Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.data])));
-  }
-
-  /** Trains the model on the GPU; see {@linkcode FitOptions}. Returns the logged losses. */
-  fit(options: FitOptions): Promise<FitHistory> {
-    return fit(this, options);
-  }
-
-  /** The mean loss on (`x`, `y`) and, for crossEntropy, the accuracy. */
-  evaluate(x: Tensor, y: Tensor, loss: LossName): Promise<Evaluation> {
-    return evaluate(this, x, y, loss);
-  }
-
-  /** Records zeroing every gradient. */
-  zeroGrad(): void {
-    for (const block of new Set(this.parameters().map((p) => p.block))) block.zeroGrad();
-  }
-
-  /** Releases the parameters' GPU memory. */
-  dispose(): void {
-    for (const block of new Set(this.parameters().map((p) => p.block))) block.dispose();
   }
 }

@@ -6,11 +6,10 @@
 
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
-import { evaluate, type Evaluation, fit, type FitHistory, type FitOptions } from "../train/fit.ts";
-import type { LossName } from "../train/loss.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Layer, ReferenceLayer, Trace } from "./layer.ts";
-import { loadState, type Parameter, readNamed, type StateDict } from "./parameter.ts";
+import { Module } from "./module.ts";
+import type { Parameter, StateDict } from "./parameter.ts";
 
 /**
  * A chain of layers.
@@ -25,12 +24,13 @@ import { loadState, type Parameter, readNamed, type StateDict } from "./paramete
  * gpu.destroy();
  * ```
  */
-export class Sequential {
+export class Sequential extends Module {
   /** The layers in order. */
   readonly layers: readonly Layer[];
 
   /** Chains `layers`; each one's input width must equal the previous one's output width. */
   constructor(layers: readonly Layer[]) {
+    super();
     if (!Array.isArray(layers) || layers.length === 0) {
       throw new KanError("Sequential: expected a non-empty layer list");
     }
@@ -103,11 +103,11 @@ export class Sequential {
     };
   }
 
-  /** The parameters by state-dict key (`layers.<i>.<name>`). */
-  namedParameters(): Map<string, Parameter> {
+  /** The parameters by state-dict key (`layers.<i>.<name>`, after `prefix`). */
+  namedParameters(prefix = ""): Map<string, Parameter> {
     const named = new Map<string, Parameter>();
     this.layers.forEach((layer, i) => {
-      for (const [key, p] of layer.namedParameters(`layers.${i}.`)) named.set(key, p);
+      for (const [key, p] of layer.namedParameters(`${prefix}layers.${i}.`)) named.set(key, p);
     });
     return named;
   }
@@ -115,22 +115,6 @@ export class Sequential {
   /** Every parameter. */
   parameters(): Parameter[] {
     return [...this.namedParameters().values()];
-  }
-
-  /** Reads every parameter: keys `layers.<i>.<name>`, names and shapes as the references have them. */
-  stateDict(): Promise<StateDict> {
-    return readNamed(this.namedParameters());
-  }
-
-  /** Reads the gradients of the trainable parameters, keyed as {@linkcode stateDict}. */
-  gradDict(): Promise<StateDict> {
-    return readNamed(this.namedParameters(), "grad");
-  }
-
-  /** Loads a state dict; a missing, extra, misshaped or non-finite entry is a {@linkcode KanError} naming it. */
-  loadStateDict(dict: StateDict): void {
-    loadState(this.namedParameters(), dict);
-    this.layers.forEach((layer, i) => layer.afterLoad(dict, `layers.${i}.`));
   }
 
   /** A float64 version with the given state (keys `layers.<i>.<name>`). */
@@ -169,29 +153,13 @@ export class Sequential {
     };
   }
 
-  /** A float64 version with the current state. */
-  async referenceFromGpu(): Promise<ReferenceLayer> {
-    const dict = await this.stateDict();
-    return this.reference(Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.data])));
-  }
-
-  /** Trains the model on the GPU; see {@linkcode FitOptions}. Returns the logged losses. */
-  fit(options: FitOptions): Promise<FitHistory> {
-    return fit(this, options);
-  }
-
-  /** The mean loss on (`x`, `y`) and, for crossEntropy, the accuracy. */
-  evaluate(x: Tensor, y: Tensor, loss: LossName): Promise<Evaluation> {
-    return evaluate(this, x, y, loss);
-  }
-
-  /** Records zeroing every gradient. */
-  zeroGrad(): void {
-    for (const layer of this.layers) layer.zeroGrad();
+  /** Passes a loaded state dict on to each layer, with its key prefix. */
+  override afterLoad(dict: StateDict, prefix = ""): void {
+    this.layers.forEach((layer, i) => layer.afterLoad(dict, `${prefix}layers.${i}.`));
   }
 
   /** Releases every layer. */
-  dispose(): void {
+  override dispose(): void {
     for (const layer of this.layers) layer.dispose();
   }
 }
