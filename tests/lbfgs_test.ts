@@ -31,6 +31,7 @@ Deno.test("lbfgs core: minimizes Rosenbrock's function to 1e-12 with strong-Wolf
     toleranceGrad: 1e-12,
     toleranceChange: 1e-15,
     historySize: 10,
+    toleranceYs: 1e-10,
     lineSearch: "strong_wolfe" as const,
   };
   const evaluate = (p: Float64Array) => {

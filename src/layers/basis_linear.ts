@@ -30,12 +30,17 @@ const DIRECT_WG = 64;
  * Which entry points the layer kernels use: `"tiled"` (64 x 64 output tiles in
  * workgroup memory), `"direct"` (one thread per output, no workgroup memory),
  * or `"auto"`: direct for layers with fewer than {@linkcode DIRECT_BELOW}
- * outputs, whose tiles would be mostly empty. Tests set it to check both.
+ * outputs, whose tiles would be mostly empty, and for products of at most
+ * {@linkcode DIRECT_WORK} multiply-adds, where the tiles' barriers cost more
+ * than they save. Tests set it to check both.
  */
 export const kernelPath: { mode: "auto" | "tiled" | "direct" } = { mode: "auto" };
 
 /** `"auto"` picks the direct entry points below this many outputs. */
 export const DIRECT_BELOW = 16;
+
+/** `"auto"` picks the direct entry points for products of at most this many multiply-adds. */
+export const DIRECT_WORK = 2 ** 22;
 
 /** Batch rows per chunk of the direct gradient kernels, whose chunks are then summed in order. */
 const CHUNK_ROWS = 64;
@@ -44,8 +49,9 @@ function chunks(dims: LayerDims): number {
   return Math.ceil(dims.batch / CHUNK_ROWS);
 }
 
-function direct(dims: LayerDims): boolean {
-  return kernelPath.mode === "direct" || (kernelPath.mode === "auto" && dims.outDim < DIRECT_BELOW);
+function direct(dims: LayerDims, nb: number): boolean {
+  if (kernelPath.mode !== "auto") return kernelPath.mode === "direct";
+  return dims.outDim < DIRECT_BELOW || dims.batch * dims.outDim * dims.inDim * nb <= DIRECT_WORK;
 }
 
 /** The shapes of one call: batch `B`, input width, output width. */
@@ -91,7 +97,7 @@ export function basisForward(
   y: BufferRange,
   accumulate: boolean,
 ): void {
-  const small = direct(dims);
+  const small = direct(dims, basis.count);
   const kernel = layerKernel(gpu, basis, "kan_forward", forwardSource, [
     "uniform",
     "read",
@@ -122,7 +128,7 @@ export function basisGradWeight(
   const bindings: BindingKind[] = ["uniform", "read", "read", "read", "storage"];
   const columns = dims.inDim * basis.count;
   const dataRange = data ?? gpu.placeholder(0);
-  if (!direct(dims)) {
+  if (!direct(dims, basis.count)) {
     const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, bindings);
     const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, CHUNK_ROWS);
     gpu.dispatch(kernel, params, [x, dy, dataRange, dw], [tiles(columns), tiles(dims.outDim)]);
@@ -144,13 +150,13 @@ export function basisGradWeight(
 }
 
 /** Rows of the parameter partials that {@linkcode basisGradInput} writes (one per batch tile). */
-export function paramPartialsRows(dims: LayerDims): number {
-  return direct(dims) ? chunks(dims) : tiles(dims.batch);
+export function paramPartialsRows(basis: Basis, dims: LayerDims): number {
+  return direct(dims, basis.count) ? chunks(dims) : tiles(dims.batch);
 }
 
 /** Floats of the parameter partials that {@linkcode basisGradInput} writes. */
 export function paramPartialsSize(basis: Basis, dims: LayerDims): number {
-  return paramPartialsRows(dims) * basis.paramCount * dims.inDim * basis.count;
+  return paramPartialsRows(basis, dims) * basis.paramCount * dims.inDim * basis.count;
 }
 
 /**
@@ -174,7 +180,7 @@ export function basisGradInput(
   const bindings: BindingKind[] = ["uniform", "read", "read", "read", "read", "storage", "storage"];
   const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, CHUNK_ROWS);
   const buffers = [x, dy, w, data ?? gpu.placeholder(0), dx, partials ?? gpu.placeholder(1)];
-  if (!direct(dims)) {
+  if (!direct(dims, basis.count)) {
     const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, bindings);
     gpu.dispatch(kernel, params, buffers, [tiles(dims.inDim), tiles(dims.batch)]);
     return;

@@ -123,7 +123,7 @@ export class ReLUKAN extends Layer {
         );
         if (partials) {
           const gradRange = { buffer: low.block.grad.buffer, offset: 0, size: phases.size };
-          reduceRows(gpu, partials.binding, paramPartialsRows(dims), 2 * low.size, gradRange, true);
+          reduceRows(gpu, partials.binding, paramPartialsRows(basis, dims), 2 * low.size, gradRange, true);
           partials.dispose();
         }
         if (inputGrad) return dx;

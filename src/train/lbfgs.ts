@@ -37,6 +37,8 @@ export interface LBFGSOptions {
   toleranceChange?: number;
   /** Curvature pairs kept (default 10). */
   historySize?: number;
+  /** Keep a curvature pair only when y·s exceeds this (default 1e-10, torch's; pykan uses 1e-32). */
+  toleranceYs?: number;
   /** `"strong_wolfe"` (default) or `null`. */
   lineSearch?: "strong_wolfe" | null;
 }
@@ -48,6 +50,7 @@ const OPTION_NAMES = [
   "toleranceGrad",
   "toleranceChange",
   "historySize",
+  "toleranceYs",
   "lineSearch",
 ];
 
@@ -85,6 +88,7 @@ export class LBFGS implements ClosureOptimizer {
       toleranceGrad: checkNumber("LBFGS", "toleranceGrad", options.toleranceGrad ?? 1e-7),
       toleranceChange: checkNumber("LBFGS", "toleranceChange", options.toleranceChange ?? 1e-9),
       historySize: options.historySize ?? 10,
+      toleranceYs: checkNumber("LBFGS", "toleranceYs", options.toleranceYs ?? 1e-10),
       lineSearch,
     };
   }

@@ -29,6 +29,8 @@ export interface LbfgsSettings {
   toleranceChange: number;
   /** Curvature pairs kept (default 10, pykan's). */
   historySize: number;
+  /** A curvature pair is kept only when y·s exceeds this (torch: 1e-10; pykan: 1e-32). */
+  toleranceYs: number;
   /** `"strong_wolfe"` (pykan's) or `null` (fixed steps). */
   lineSearch: "strong_wolfe" | null;
 }
@@ -237,7 +239,7 @@ export async function lbfgsStep(
       const y = flatGrad.map((v, i) => v - prevFlatGrad![i]);
       const sv = d.map((v) => v * t);
       const ys = dot(y, sv);
-      if (ys > 1e-10) {
+      if (ys > s.toleranceYs) {
         if (oldDirs.length === s.historySize) {
           oldDirs.shift();
           oldStps.shift();

@@ -1,0 +1,103 @@
+/**
+ * `deno task forgetting`: the catastrophic-forgetting experiment for every
+ * model and optimizer setting; prints the 5 x 5 MSE matrices and writes, per
+ * optimizer, an SVG like the paper's figure (per phase: the target, the points
+ * shown, and each model's prediction).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Gpu, KanError } from "../../mod.ts";
+import {
+  CENTERS,
+  earlierRegionsMse,
+  FORGETTING_MODELS,
+  FORGETTING_OPTIMIZERS,
+  type ForgettingRun,
+  forgettingTarget,
+  phaseInputs,
+  PLOT_X,
+  runForgetting,
+} from "../experiments/forgetting.ts";
+import { lineChart } from "./svg.ts";
+
+const HELP = `Catastrophic forgetting (KAN paper §3.5) for every model and optimizer.
+
+Usage: deno task forgetting [--optimizer NAME] [--model TEXT] [--out DIR]
+  --optimizer NAME   only this setting: ${FORGETTING_OPTIMIZERS.map((o) => `"${o.name}"`).join(", ")}
+  --model TEXT       only models whose name contains TEXT
+  --out DIR          where the SVGs go (default .)`;
+
+/** One SVG per optimizer: five panels, one per phase. */
+export function forgettingFigure(optimizer: string, runs: { name: string; run: ForgettingRun }[]): string {
+  const width = 560;
+  const height = 260;
+  const panels = CENTERS.map((_, p) => {
+    const shown = phaseInputs(p);
+    const chart = lineChart([
+      { name: "target", x: PLOT_X, y: PLOT_X.map(forgettingTarget) },
+      { name: `points of phase ${p + 1}`, x: shown, y: shown.map(forgettingTarget), points: true },
+      ...runs.map(({ name, run }) => ({ name, x: PLOT_X, y: run.predictions[p] })),
+    ], { title: `${optimizer}: after phase ${p + 1}`, xLabel: "x", yLabel: "y", width, height });
+    return `<g transform="translate(0, ${p * height})">${chart}</g>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${5 * height}">\n${
+    panels.join("\n")
+  }\n</svg>`;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      optimizer: { type: "string" },
+      model: { type: "string" },
+      out: { type: "string", default: "." },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    Deno.exit(0);
+  }
+  const optimizers = FORGETTING_OPTIMIZERS.filter((o) => !values.optimizer || o.name === values.optimizer);
+  const models = FORGETTING_MODELS.filter((m) => !values.model || m.name.includes(values.model));
+  if (optimizers.length === 0 || models.length === 0) {
+    console.error(`error: no such optimizer or model; see --help`);
+    Deno.exit(2);
+  }
+  const gpu = await Gpu.request();
+  console.log(`adapter: ${gpu.adapterInfo.description}`);
+  const summary: string[] = [];
+  try {
+    for (const optimizer of optimizers) {
+      const runs: { name: string; run: ForgettingRun }[] = [];
+      for (const model of models) {
+        const run = await runForgetting(gpu, model, optimizer);
+        runs.push({ name: model.name, run });
+        console.log(
+          `\n${model.name}, ${optimizer.name} (${run.seconds.toFixed(1)} s): MSE on region q after phase p`,
+        );
+        console.log(`  p\\q ${CENTERS.map((_, q) => `   ${q + 1}    `).join("")}`);
+        run.matrix.forEach((row, p) =>
+          console.log(`  ${p + 1}   ${row.map((v) => v.toExponential(1).padEnd(8)).join("")}`)
+        );
+        summary.push(
+          `| ${model.name} | ${optimizer.name} | ${earlierRegionsMse(run.matrix).toExponential(2)} |`,
+        );
+      }
+      const file = `${values.out}/forgetting-${optimizer.name.replace(/\s+/g, "-")}.svg`;
+      await Deno.writeTextFile(file, forgettingFigure(optimizer.name, runs));
+      console.log(`\nwrote ${file}`);
+    }
+  } catch (e) {
+    if (!(e instanceof KanError)) throw e;
+    console.error(`error: ${e.message}`);
+    Deno.exit(1);
+  } finally {
+    gpu.destroy();
+  }
+  console.log("\n| model | optimizer | mean MSE of the four earlier regions after phase 5 |\n|---|---|---|");
+  console.log(summary.join("\n"));
+}
