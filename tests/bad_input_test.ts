@@ -100,6 +100,20 @@ Deno.test("bad input: state dicts with a missing, extra, misshaped or non-finite
   // A refused load writes nothing.
   assertEquals(await model.stateDict(), good);
   model.dispose();
+
+  // A module's own check refuses before writing too: FasterKAN's inv_denominator must be positive.
+  const faster = new Sequential([new Linear(gpu, 3, 2), new FasterKAN(gpu, 2, 1)]);
+  const state = await faster.stateDict();
+  const zeroed = Object.fromEntries(
+    Object.entries(state).map(([k, e]) => [k, { ...e, data: e.data.map(() => 0) }]),
+  );
+  zeroed["layers.1.rbf.inv_denominator"] = { shape: [], data: Float32Array.of(-1) };
+  assertThrows(
+    () => faster.loadStateDict(zeroed),
+    /"layers\.1\.rbf\.inv_denominator" must be positive, got -1/,
+  );
+  assertEquals(await faster.stateDict(), state);
+  faster.dispose();
 });
 
 Deno.test("bad input teardown", () => {

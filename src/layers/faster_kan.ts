@@ -82,12 +82,16 @@ export class FasterKAN extends NormalizedBasisLayer {
     return this.#basis;
   }
 
-  /** Rebuilds the basis for a loaded `rbf.inv_denominator`. */
-  override afterLoad(dict: StateDict, prefix = ""): void {
+  /** Refuses a non-positive `rbf.inv_denominator` before anything is loaded. */
+  override checkState(dict: StateDict, prefix = ""): void {
     const inv = dict[`${prefix}rbf.inv_denominator`].data[0];
     if (!(inv > 0)) {
       throw new KanError(`loadStateDict: "${prefix}rbf.inv_denominator" must be positive, got ${inv}`);
     }
-    this.#basis = tanhSwitchBasis(this.#basis.count, inv);
+  }
+
+  /** Rebuilds the basis for a loaded `rbf.inv_denominator`. */
+  override afterLoad(dict: StateDict, prefix = ""): void {
+    this.#basis = tanhSwitchBasis(this.#basis.count, dict[`${prefix}rbf.inv_denominator`].data[0]);
   }
 }

@@ -37,6 +37,13 @@ export abstract class Module {
   /** A float64 version with the given state (keys as in {@linkcode stateDict}). */
   abstract reference(state: Record<string, ArrayLike<number>>): ReferenceLayer;
 
+  /**
+   * Hook for a module's own checks of a state dict whose keys and shapes are
+   * already checked; it throws to refuse the dict before anything is written.
+   * `prefix` is the module's key prefix.
+   */
+  checkState(_dict: StateDict, _prefix = ""): void {}
+
   /** Hook for modules that mirror a loaded value on the CPU; `prefix` is the module's key prefix. */
   afterLoad(_dict: StateDict, _prefix = ""): void {}
 
@@ -52,7 +59,7 @@ export abstract class Module {
 
   /** Loads a state dict; a missing, extra, misshaped or non-finite entry is a `KanError` naming it. */
   loadStateDict(dict: StateDict): void {
-    loadState(this.namedParameters(), dict);
+    loadState(this.namedParameters(), dict, () => this.checkState(dict));
     this.afterLoad(dict);
   }
 

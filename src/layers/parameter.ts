@@ -123,10 +123,11 @@ export async function readNamed(
 
 /**
  * Checks that `dict` has exactly the keys of `named` with their shapes and
- * finite values, then writes every entry. Throws a {@linkcode KanError} naming
- * the first missing, extra, misshaped or non-finite entry, before writing anything.
+ * finite values, runs `check` (a module's own checks of the values), then
+ * writes every entry. Throws a {@linkcode KanError} naming the first missing,
+ * extra, misshaped or non-finite entry, or what `check` refused, before writing anything.
  */
-export function loadState(named: ReadonlyMap<string, Parameter>, dict: StateDict): void {
+export function loadState(named: ReadonlyMap<string, Parameter>, dict: StateDict, check?: () => void): void {
   if (typeof dict !== "object" || dict === null) {
     throw new KanError("loadStateDict: expected an object of entries");
   }
@@ -163,6 +164,7 @@ export function loadState(named: ReadonlyMap<string, Parameter>, dict: StateDict
       }
     }
   }
+  check?.();
   for (const [key, p] of named) {
     const data = Float32Array.from(dict[key].data);
     p.block.value.gpu.write(p.block.value.buffer, p.offset * 4, data);

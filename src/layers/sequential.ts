@@ -154,6 +154,11 @@ export class Sequential extends Module {
   }
 
   /** Passes a loaded state dict on to each layer, with its key prefix. */
+  override checkState(dict: StateDict, prefix = ""): void {
+    this.layers.forEach((layer, i) => layer.checkState(dict, `${prefix}layers.${i}.`));
+  }
+
+  /** Passes a loaded state dict on to each layer, with its key prefix. */
   override afterLoad(dict: StateDict, prefix = ""): void {
     this.layers.forEach((layer, i) => layer.afterLoad(dict, `${prefix}layers.${i}.`));
   }
