@@ -71,7 +71,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 }
 
 // The same product without tiles, one thread per output (b, o): for layers
-// with few outputs, where a 64 x 64 tile would be mostly empty.
+// with few outputs, where a 64 x 64 tile would be mostly empty. It visits only
+// the functions basis_range says may be non-zero (all of them unless the
+// basis has local support, as B-splines do).
 @compute @workgroup_size(64)
 fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.x + gid.y * nwg.x * 64u;
@@ -82,7 +84,8 @@ fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   var v = 0.0;
   for (var i = 0u; i < p.in_dim; i++) {
     let xv = x[b * p.in_dim + i];
-    for (var j = 0u; j < NB; j++) {
+    let r = basis_range(i, xv);
+    for (var j = r.x; j < r.y; j++) {
       v = fma(basis_value(i, j, xv), w[o * K + i * NB + j], v);
     }
   }

@@ -127,7 +127,8 @@ fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let K = p.in_dim * NB;
   let xv = x[e];
   var v = 0.0;
-  for (var j = 0u; j < NB; j++) {
+  let r = basis_range(i, xv);
+  for (var j = r.x; j < r.y; j++) {
     var g = 0.0;
     for (var o = 0u; o < p.out_dim; o++) { g = fma(dy[b * p.out_dim + o], w[o * K + i * NB + j], g); }
     v = fma(g, basis_dx(i, j, xv), v);

@@ -62,3 +62,20 @@ fn basis_dx(i: u32, j: u32, x: f32) -> f32 {
 fn basis_dparam(i: u32, j: u32, x: f32, q: u32) -> f32 {
   return 0.0;
 }
+
+// Local support: the functions j in [range.x, range.y) are the only ones that
+// may be non-zero at x, the ORDER + 1 whose knot span holds the interval
+// t[m] <= x < t[m + 1], found by bisection. Empty outside the grid (or for NaN).
+fn basis_range(i: u32, x: f32) -> vec2u {
+  let g0 = i * (NB + ORDER + 1u);
+  var lo = 0u;
+  var hi = NB + ORDER;
+  if (!(x >= basis_data[g0] && x < basis_data[g0 + hi])) {
+    return vec2u(0u, 0u);
+  }
+  while (hi - lo > 1u) {
+    let mid = (lo + hi) / 2u;
+    if (x >= basis_data[g0 + mid]) { lo = mid; } else { hi = mid; }
+  }
+  return vec2u(max(lo, ORDER) - ORDER, min(lo + 1u, NB));
+}

@@ -50,14 +50,28 @@ export function linspace(lo: number, hi: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, j) => n === 1 ? lo : lo + (hi - lo) * j / (n - 1));
 }
 
-/** Throws unless a LayerNorm over `inFeatures` features is meaningful. */
-export function checkLayerNormWidth(kind: string, inFeatures: number): void {
+/**
+ * The input LayerNorm's `layernorm.weight` (ones) and `layernorm.bias` (zeros),
+ * or null when `use` is false. Throws where a LayerNorm is meaningless: over one
+ * feature it outputs zeros whatever the input.
+ */
+export function layerNormParameters(
+  gpu: Gpu,
+  kind: string,
+  inFeatures: number,
+  use: boolean,
+): NormalizedBasisParameters["layerNorm"] {
+  if (!use) return null;
   if (inFeatures < 2) {
     throw new KanError(
       `${kind}: a LayerNorm over ${inFeatures} feature outputs zeros whatever the input; ` +
         `use inFeatures >= 2 or useLayerNorm: false`,
     );
   }
+  return {
+    weight: Parameter.of(gpu, "layernorm.weight", [inFeatures], new Float32Array(inFeatures).fill(1)),
+    bias: Parameter.of(gpu, "layernorm.bias", [inFeatures], new Float32Array(inFeatures)),
+  };
 }
 
 /**
@@ -92,20 +106,13 @@ export class FastKAN extends NormalizedBasisLayer {
       options.denominator ?? (gridMax - gridMin) / (numGrids - 1),
       true,
     );
-    const useLayerNorm = options.useLayerNorm ?? true;
-    if (useLayerNorm) checkLayerNormWidth("FastKAN", inFeatures);
     this.#basis = gaussianRbfBasis(numGrids, denominator);
     const rng = new Rng(options.seed ?? 0);
     const scale = checkNumber("FastKAN", "splineWeightInitScale", options.splineWeightInitScale ?? 0.1);
     const spline = truncNormal(rng, outFeatures * inFeatures * numGrids, scale);
     const base = torchDefaultInit(rng, outFeatures, inFeatures);
     this.parts = {
-      layerNorm: useLayerNorm
-        ? {
-          weight: Parameter.of(gpu, "layernorm.weight", [inFeatures], new Float32Array(inFeatures).fill(1)),
-          bias: Parameter.of(gpu, "layernorm.bias", [inFeatures], new Float32Array(inFeatures)),
-        }
-        : null,
+      layerNorm: layerNormParameters(gpu, "FastKAN", inFeatures, options.useLayerNorm ?? true),
       grid: Parameter.of(gpu, "rbf.grid", [numGrids], linspace(gridMin, gridMax, numGrids), false),
       spline: Parameter.of(gpu, "spline_linear.weight", [outFeatures, inFeatures * numGrids], spline),
       base: (options.useBaseUpdate ?? true)

@@ -10,7 +10,7 @@ import type { Basis } from "../basis/basis.ts";
 import { tanhSwitchBasis } from "../basis/tanh_switch.ts";
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
-import { checkLayerNormWidth, linspace } from "./fast_kan.ts";
+import { layerNormParameters, linspace } from "./fast_kan.ts";
 import { Rng, xavierUniform } from "./init.ts";
 import { checkNumber, checkOptions } from "./layer.ts";
 import { NormalizedBasisLayer, type NormalizedBasisParameters } from "./normalized_basis_layer.ts";
@@ -26,6 +26,11 @@ export interface FasterKANOptions {
   numGrids?: number;
   /** Inverse width (default 0.5); the state dict's `rbf.inv_denominator`, not trained. */
   invDenominator?: number;
+  /**
+   * LayerNorm over the inputs first (default true, as faster-kan). Turn it off
+   * for one input, where it outputs zeros, or to fit raw coordinates.
+   */
+  useLayerNorm?: boolean;
   /** Seed of the initialization (default 0). */
   seed?: number;
 }
@@ -49,7 +54,14 @@ export class FasterKAN extends NormalizedBasisLayer {
   /** See {@linkcode FasterKANOptions}. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, options: FasterKANOptions = {}) {
     super(gpu, inFeatures, outFeatures, "FasterKAN");
-    checkOptions("FasterKAN", options, ["gridMin", "gridMax", "numGrids", "invDenominator", "seed"]);
+    checkOptions("FasterKAN", options, [
+      "gridMin",
+      "gridMax",
+      "numGrids",
+      "invDenominator",
+      "useLayerNorm",
+      "seed",
+    ]);
     const gridMin = checkNumber("FasterKAN", "gridMin", options.gridMin ?? -1.2);
     const gridMax = checkNumber("FasterKAN", "gridMax", options.gridMax ?? 1.2);
     const numGrids = options.numGrids ?? 8;
@@ -57,14 +69,10 @@ export class FasterKAN extends NormalizedBasisLayer {
       throw new KanError(`FasterKAN: option "numGrids" must be an integer >= 1, got ${numGrids}`);
     }
     const inv = Math.fround(checkNumber("FasterKAN", "invDenominator", options.invDenominator ?? 0.5, true));
-    checkLayerNormWidth("FasterKAN", inFeatures);
     this.#basis = tanhSwitchBasis(numGrids, inv);
     const rng = new Rng(options.seed ?? 0);
     this.parts = {
-      layerNorm: {
-        weight: Parameter.of(gpu, "layernorm.weight", [inFeatures], new Float32Array(inFeatures).fill(1)),
-        bias: Parameter.of(gpu, "layernorm.bias", [inFeatures], new Float32Array(inFeatures)),
-      },
+      layerNorm: layerNormParameters(gpu, "FasterKAN", inFeatures, options.useLayerNorm ?? true),
       grid: Parameter.of(gpu, "rbf.grid", [numGrids], linspace(gridMin, gridMax, numGrids), false),
       spline: Parameter.of(
         gpu,

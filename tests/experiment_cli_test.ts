@@ -1,0 +1,55 @@
+/**
+ * The experiment commands (`deno task fit`, `fmnist`, `report`): bad flags are
+ * `KanError`s naming the flag, and a short fitting run prints its table and
+ * writes one SVG per function with the target and every model's fit.
+ */
+
+import { KanError } from "../mod.ts";
+import { fitCommand } from "../src/cli/fit.ts";
+import { fmnistCommand } from "../src/cli/fmnist.ts";
+import { reportCommand } from "../src/cli/report.ts";
+import { assert, assertEquals } from "./assert.ts";
+
+async function rejects(run: () => Promise<unknown>, text: string): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    assert(e instanceof KanError, `not a KanError: ${e}`);
+    assert(e.message.includes(text), `"${e.message}" does not name "${text}"`);
+    return;
+  }
+  throw new Error(`no error for a bad ${text}`);
+}
+
+Deno.test("experiment commands: a bad flag or value is a KanError that names it", async () => {
+  await rejects(() => fitCommand(["--models", "relu,kan2"], () => {}), "kan2");
+  await rejects(() => fitCommand(["--functions", "f9"], () => {}), "f9");
+  await rejects(() => fitCommand(["--steps", "0"], () => {}), "--steps");
+  await rejects(() => fitCommand(["--stepz", "10"], () => {}), "stepz");
+  await rejects(() => fmnistCommand(["--models", "cnn"], () => {}), "cnn");
+  await rejects(() => fmnistCommand(["--epochs", "1.5"], () => {}), "--epochs");
+  await rejects(() => reportCommand(["--optimizers", "Adagrad"], () => {}), "--optimizers");
+  await rejects(() => reportCommand(["--fit-steps", "-3"], () => {}), "--fit-steps");
+});
+
+Deno.test("deno task fit: a short run prints the table and writes the function's SVG", async () => {
+  const out = await Deno.makeTempDir();
+  const lines: string[] = [];
+  const results = await fitCommand(
+    ["--functions", "f1", "--models", "relu,mlp", "--steps", "200", "--out", out],
+    (l) => lines.push(l),
+  );
+  assertEquals(results.map((r) => r.model), ["relu", "mlp"]);
+  for (const r of results) {
+    // 200 steps of Adam 1e-3 from the initialization: better than predicting 0 (MSE 0.5) by far.
+    assert(r.testMse < 0.1 && r.trainMse < 0.1, `${r.model}: ${r.testMse}`);
+    assertEquals(r.curve.length, 101);
+  }
+  const table = lines.join("\n");
+  assert(table.includes("| f1 sin(πx) | ReLU-KAN |") && table.includes("5.1e-6"), table);
+  const svg = await Deno.readTextFile(`${out}/fit-f1.svg`);
+  for (const name of ["target", "ReLU-KAN", "MLP"]) {
+    assert(svg.includes(name), `${name} missing from the SVG`);
+  }
+  await Deno.remove(out, { recursive: true });
+});

@@ -1,0 +1,68 @@
+/**
+ * Function fitting by the ReLU-KAN paper's protocol (src/experiments/fitting.ts):
+ * 1,000 training and 100 test points, full-batch Adam lr 1e-3, MSE, 5,000
+ * steps, seed 0. For the models of the reference table the bound is 5x the
+ * reference test MSE (PyTorch originals, median of seeds 0-2, in
+ * FIT_REFERENCE). A wrong gradient, optimizer or basis lands 10x and more
+ * away: an untrained model scores 0.1 to 10 on these functions.
+ */
+
+import { FIT_MODEL_TITLES, FIT_REFERENCE, type FitModel, runFit } from "../src/experiments/fitting.ts";
+import { assert } from "./assert.ts";
+import { testGpu } from "./helpers.ts";
+
+const gpu = await testGpu();
+
+/**
+ * Bounds for FastKAN and FasterKAN, which the reference table lacks: 3x the
+ * test MSE measured here (lavapipe, seed 0, the configuration of
+ * `fittingModel`: G + 3 centers on [-1, 1], no LayerNorm), the margin for the
+ * rounding differences between adapters over 5,000 steps. Measured (FastKAN,
+ * FasterKAN): f1 9.5e-5, 2.8e-4; f2 3.7e-1, 3.7e-1; f3 2.0e-3, 1.4e-2; f4
+ * 7.9e-5, 2.9e-4; f5 6.3e-4, 1.2e-3; f6 6.7e-3, 2.1e-1 (FasterKAN reaches
+ * 2.1e-2 on the training points of f6 and generalizes poorly from 1,000 of
+ * them in 4-D). Both trail the B-spline KAN on f3 (2.7e-5) because they have
+ * no spline scaler and start from small weights: Adam at lr 1e-3 moves a
+ * weight by about 1e-3 per step, and exp(x) needs weights of 1 to 3.
+ */
+const MEASURED_BOUNDS: Record<string, Partial<Record<FitModel, number>>> = {
+  f1: { fast: 3e-4, faster: 9e-4 },
+  f2: { fast: 1.2, faster: 1.2 },
+  f3: { fast: 6e-3, faster: 4.5e-2 },
+  f4: { fast: 2.4e-4, faster: 9e-4 },
+  f5: { fast: 1.9e-3, faster: 3.6e-3 },
+  f6: { fast: 2e-2, faster: 6.2e-1 },
+};
+
+async function check(fnName: string, model: FitModel, bound: number, why: string): Promise<void> {
+  const r = await runFit(gpu, fnName, model);
+  console.log(
+    `  ${fnName} ${FIT_MODEL_TITLES[model]}: test MSE ${r.testMse.toExponential(2)} (train ${
+      r.trainMse.toExponential(2)
+    }, bound ${bound.toExponential(1)}: ${why}; ${r.seconds.toFixed(1)} s)`,
+  );
+  assert(
+    Number.isFinite(r.testMse) && r.testMse <= bound,
+    `${fnName} ${model}: test MSE ${r.testMse} > ${bound}`,
+  );
+}
+
+/**
+ * The MLP pairs of the suite. One MLP run of the protocol costs about 490 s on
+ * lavapipe (the [64, 64] layer at batch 1,000, 5,000 times), so the suite runs
+ * the MLP on f2, where it beats the KANs by the widest margin (4.3e-4 against
+ * 3.7e-1); `deno task fit` runs it on all six.
+ */
+const MLP_FUNCTIONS = ["f2"];
+
+for (const fnName of Object.keys(FIT_REFERENCE)) {
+  Deno.test(`fitting ${fnName}: every model within its bound after 5,000 Adam steps`, async () => {
+    for (const [model, reference] of Object.entries(FIT_REFERENCE[fnName]) as [FitModel, number][]) {
+      if (model === "mlp" && !MLP_FUNCTIONS.includes(fnName)) continue;
+      await check(fnName, model, 5 * reference, `5x the reference ${reference.toExponential(1)}`);
+    }
+    for (const [model, bound] of Object.entries(MEASURED_BOUNDS[fnName] ?? {}) as [FitModel, number][]) {
+      await check(fnName, model, bound, "3x measured");
+    }
+  });
+}
