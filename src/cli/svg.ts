@@ -73,6 +73,8 @@ export function lineChart(
       `<text x="${pad.left - 6}" y="${sy(yv) + 4}" text-anchor="end">${label}</text>`,
     );
   }
+  // The legend sits top right, as wide as its longest name (about 7 px per character at 12 px).
+  const legendX = width - pad.right - 20 - 7 * Math.max(0, ...series.map((s) => s.name.length));
   usable.forEach((pts, i) => {
     const color = COLORS[i % COLORS.length];
     if (series[i].points) {
@@ -82,10 +84,8 @@ export function lineChart(
       parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"/>`);
     }
     parts.push(
-      `<rect x="${width - pad.right - 150}" y="${
-        pad.top + 4 + 16 * i
-      }" width="10" height="10" fill="${color}"/>`,
-      `<text x="${width - pad.right - 134}" y="${pad.top + 13 + 16 * i}">${escape(series[i].name)}</text>`,
+      `<rect x="${legendX}" y="${pad.top + 4 + 16 * i}" width="10" height="10" fill="${color}"/>`,
+      `<text x="${legendX + 16}" y="${pad.top + 13 + 16 * i}">${escape(series[i].name)}</text>`,
     );
   });
   parts.push("</svg>");

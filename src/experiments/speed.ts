@@ -6,15 +6,12 @@
  * @module
  */
 
-import type { BenchmarkFunction } from "../data/synthetic.ts";
-import { FUNCTIONS, sample } from "../data/synthetic.ts";
+import { type BenchmarkFunction, FUNCTIONS, sample } from "../data/synthetic.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import { Rng } from "../layers/init.ts";
-import { kan, type KanOptions } from "../layers/kan.ts";
-import type { Sequential } from "../layers/sequential.ts";
 import { Tensor } from "../tensor.ts";
 import { Adam } from "../train/adam.ts";
-import type { FitModel } from "./fitting.ts";
+import { type FitModel, fittingModel } from "./fitting.ts";
 
 const { sin, exp, atan } = Math;
 
@@ -49,22 +46,6 @@ export const SPEED_REFERENCE_SECONDS: Partial<Record<FitModel, readonly number[]
   bspline: [0.22, 0.35, 0.71, 1.06, 1.73],
 };
 
-/** Layer options of each model in the speed test: the function's grid, k = 3; the MLP is [d, 64, 64, 1]. */
-function options(fn: BenchmarkFunction, model: FitModel): KanOptions {
-  switch (model) {
-    case "bspline":
-      return { basis: "bspline", gridSize: fn.grid, splineOrder: 3 };
-    case "relu":
-      return { basis: "relu", g: fn.grid, k: 3 };
-    case "fast":
-      return { basis: "fast", numGrids: fn.grid + 3, useLayerNorm: false };
-    case "faster":
-      return { basis: "faster", numGrids: fn.grid + 3, useLayerNorm: false };
-    case "mlp":
-      return { basis: "mlp" };
-  }
-}
-
 /** A training job of the speed test, ready to be timed. */
 export interface SpeedJob {
   /** Runs `steps` full-batch Adam steps and waits for the loss (one readback). */
@@ -73,11 +54,10 @@ export interface SpeedJob {
   dispose(): void;
 }
 
-/** Builds the model, the 1,000 samples and Adam (lr 1e-3) for one function and model. */
+/** Builds the model (as the fitting experiment's), the 1,000 samples and Adam (lr 1e-3) for one function and model. */
 export function speedJob(gpu: Gpu, fn: BenchmarkFunction, model: FitModel, seed = 0): SpeedJob {
   const data = sample(fn, 1000, new Rng(seed));
-  const widths = model === "mlp" ? [fn.inputs, 64, 64, 1] : fn.width;
-  const net: Sequential = kan(gpu, widths, { ...options(fn, model), seed } as KanOptions);
+  const net = fittingModel(gpu, fn, model, seed);
   const x = Tensor.from(gpu, data.x, [data.rows, fn.inputs]);
   const y = Tensor.from(gpu, data.y, [data.rows, 1]);
   const optimizer = new Adam({ lr: 1e-3 });
