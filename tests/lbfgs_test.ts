@@ -6,7 +6,7 @@
 
 import { Adam, BSplineKAN, kan, LBFGS, Sequential, Tensor } from "../mod.ts";
 import { functionSplit } from "../src/data/synthetic.ts";
-import { cubicInterpolate, lbfgsStep, newLbfgsState } from "../src/train/lbfgs_core.ts";
+import { cubicInterpolate, lbfgsStep, newLbfgsState, strongWolfe } from "../src/train/lbfgs_core.ts";
 import { mseReference } from "../src/train/loss.ts";
 import { assert } from "./assert.ts";
 import { assertClose, testGpu } from "./helpers.ts";
@@ -114,4 +114,27 @@ Deno.test("lbfgs: reaches a lower loss than Adam on f1 in 50 steps", async () =>
 
 Deno.test("lbfgs teardown", () => {
   gpu.destroy();
+});
+
+Deno.test("lbfgs: a loss that overflows in the line search bisects instead of making the step NaN", async () => {
+  // torch's cubic interpolation turns an infinite trial loss into a NaN step (the
+  // reference runs of ReLU-KAN and the MLP that went NaN in the forgetting
+  // experiment); here it falls back to the bracket's midpoint.
+  assert(cubicInterpolate(0, 1, -1, 1, Infinity, 5) === 0.5, "midpoint for an infinite trial loss");
+  assert(cubicInterpolate(0, 1, -1, 1, Infinity, Infinity) === 0.5, "midpoint for an infinite trial");
+  assert(cubicInterpolate(0, 1, -1, 2, NaN, NaN) === 1, "midpoint for a NaN trial");
+  // f(x) = (x - 1)^2, its value infinite from x = 3 on; the first trial step (t = 10) lands there.
+  const evaluate = (p: Float64Array) => {
+    const x = p[0];
+    const finite = x < 3;
+    return Promise.resolve({
+      loss: finite ? (x - 1) ** 2 : Infinity,
+      grad: Float64Array.of(2 * (x - 1)),
+    });
+  };
+  const start = Float64Array.of(0);
+  const g = Float64Array.of(-2);
+  const r = await strongWolfe(evaluate, start, 10, Float64Array.of(2), 1, g, -4, 1e-9);
+  assert(Number.isFinite(r.t) && Number.isFinite(r.loss), `t ${r.t}, loss ${r.loss}`);
+  assert(r.loss < 1, `the step decreased the loss: ${r.loss}`);
 });

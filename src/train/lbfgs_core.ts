@@ -84,7 +84,11 @@ function step(x: Float64Array, t: number, d: Float64Array): Float64Array {
   return x.map((v, i) => v + t * d[i]);
 }
 
-/** torch's `_cubic_interpolate`: the minimizer of the cubic through two points and slopes, within bounds. */
+/**
+ * torch's `_cubic_interpolate`: the minimizer of the cubic through two points
+ * and slopes, within bounds; the bounds' midpoint where there is none or where
+ * a loss or slope is not finite.
+ */
 export function cubicInterpolate(
   x1: number,
   f1: number,
@@ -102,7 +106,8 @@ export function cubicInterpolate(
     const minPos = x1 <= x2
       ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
       : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
-    return Math.min(Math.max(minPos, lo), hi);
+    // Unlike torch, a non-finite trial (a loss that overflowed) bisects instead of giving a NaN step.
+    if (Number.isFinite(minPos)) return Math.min(Math.max(minPos, lo), hi);
   }
   return (lo + hi) / 2;
 }
