@@ -7,7 +7,14 @@
  * away: an untrained model scores 0.1 to 10 on these functions.
  */
 
-import { FIT_MODEL_TITLES, FIT_REFERENCE, type FitModel, runFit } from "../src/experiments/fitting.ts";
+import { functionSplit } from "../src/data/synthetic.ts";
+import {
+  FIT_MODEL_TITLES,
+  FIT_PROTOCOL,
+  FIT_REFERENCE,
+  type FitModel,
+  runFit,
+} from "../src/experiments/fitting.ts";
 import { assert } from "./assert.ts";
 import { testGpu } from "./helpers.ts";
 
@@ -27,7 +34,7 @@ const gpu = await testGpu();
  */
 const MEASURED_BOUNDS: Record<string, Partial<Record<FitModel, number>>> = {
   f1: { fast: 3e-4, faster: 9e-4 },
-  f2: { fast: 1.2, faster: 1.2 },
+  f2: { fast: 0.5, faster: 0.5 }, // 3x measured would let a constant pass: below its 0.59 instead
   f3: { fast: 6e-3, faster: 4.5e-2 },
   f4: { fast: 2.4e-4, faster: 9e-4 },
   f5: { fast: 1.9e-3, faster: 3.6e-3 },
@@ -45,6 +52,19 @@ async function check(fnName: string, model: FitModel, bound: number, why: string
     Number.isFinite(r.testMse) && r.testMse <= bound,
     `${fnName} ${model}: test MSE ${r.testMse} > ${bound}`,
   );
+  // Where a bound is loose (f2's 5x reference is 1.9), the model must still beat the best constant:
+  // the variance of the test targets (f2: 0.59, while predicting 0 scores 0.96).
+  const variance = targetVariance(fnName);
+  assert(
+    r.testMse < variance,
+    `${fnName} ${model}: test MSE ${r.testMse} not below the targets' variance ${variance}`,
+  );
+}
+
+function targetVariance(fnName: string): number {
+  const y = functionSplit(fnName, { seed: 0, train: FIT_PROTOCOL.train, test: FIT_PROTOCOL.test }).test.y;
+  const mean = y.reduce((a, b) => a + b, 0) / y.length;
+  return y.reduce((a, b) => a + (b - mean) ** 2, 0) / y.length;
 }
 
 /**

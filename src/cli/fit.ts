@@ -68,6 +68,35 @@ export function fitFigure(fnName: string, results: readonly FitResult[]): string
   ], { title: `${fnName}: ${fn.formula}`, xLabel: along, yLabel: "y" });
 }
 
+/**
+ * Runs the protocol for every function and model, logging each result, and
+ * writes `out/fit-<function>.svg` per function; returns the results in order.
+ */
+export async function fitFunctions(
+  gpu: Gpu,
+  functions: readonly string[],
+  models: readonly FitModel[],
+  options: { steps: number; seed: number; out: string },
+  log: (line: string) => void,
+): Promise<FitResult[]> {
+  const results: FitResult[] = [];
+  for (const fnName of functions) {
+    for (const model of models) {
+      const r = await runFit(gpu, fnName, model, { steps: options.steps, seed: options.seed });
+      results.push(r);
+      log(
+        `${fnName} ${FIT_MODEL_TITLES[model].padEnd(12)} train ${r.trainMse.toExponential(2)}  test ${
+          r.testMse.toExponential(2)
+        }  ${r.seconds.toFixed(1)} s  ${r.stepsPerSecond.toFixed(0)} steps/s`,
+      );
+    }
+    const file = `${options.out}/fit-${fnName}.svg`;
+    await Deno.writeTextFile(file, fitFigure(fnName, results));
+    log(`wrote ${file}`);
+  }
+  return results;
+}
+
 /** Runs the table for the parsed command line; returns every result. */
 export async function fitCommand(
   args: string[],
@@ -92,20 +121,7 @@ export async function fitCommand(
   log(`adapter: ${gpu.adapterInfo.description}; ${steps} full-batch Adam steps per model`);
   const results: FitResult[] = [];
   try {
-    for (const fnName of functions) {
-      for (const model of models) {
-        const r = await runFit(gpu, fnName, model, { steps, seed });
-        results.push(r);
-        log(
-          `${fnName} ${FIT_MODEL_TITLES[model].padEnd(12)} train ${r.trainMse.toExponential(2)}  test ${
-            r.testMse.toExponential(2)
-          }  ${r.seconds.toFixed(1)} s  ${r.stepsPerSecond.toFixed(0)} steps/s`,
-        );
-      }
-      const file = `${values.out}/fit-${fnName}.svg`;
-      await Deno.writeTextFile(file, fitFigure(fnName, results));
-      log(`wrote ${file}`);
-    }
+    results.push(...await fitFunctions(gpu, functions, models, { steps, seed, out: values.out! }, log));
   } finally {
     gpu.destroy();
   }

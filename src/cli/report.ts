@@ -14,16 +14,9 @@ import {
   type ForgettingRun,
   runForgetting,
 } from "../experiments/forgetting.ts";
-import {
-  FIT_FUNCTIONS,
-  FIT_MODEL_TITLES,
-  FIT_MODELS,
-  FIT_PROTOCOL,
-  type FitResult,
-  runFit,
-} from "../experiments/fitting.ts";
+import { FIT_FUNCTIONS, FIT_MODEL_TITLES, FIT_MODELS, FIT_PROTOCOL } from "../experiments/fitting.ts";
 import { SPEED_FUNCTIONS, SPEED_REFERENCE_SECONDS, speedJob } from "../experiments/speed.ts";
-import { fitFigure, fitTable } from "./fit.ts";
+import { fitFunctions, fitTable } from "./fit.ts";
 import { forgettingFigure } from "./forgetting.ts";
 import { integerFlag, listFlag, parseFlags, runCommand } from "./flags.ts";
 
@@ -102,17 +95,8 @@ export async function reportCommand(
   const sections: string[] = [];
   try {
     log(`adapter: ${adapter}`);
-    const fits: FitResult[] = [];
-    const figures: string[] = [];
-    for (const fnName of functions) {
-      for (const model of FIT_MODELS) {
-        fits.push(await runFit(gpu, fnName, model, { steps: fitSteps }));
-        const r = fits.at(-1)!;
-        log(`fit ${fnName} ${model}: test MSE ${r.testMse.toExponential(2)}`);
-      }
-      await Deno.writeTextFile(`${out}/fit-${fnName}.svg`, fitFigure(fnName, fits));
-      figures.push(`![${fnName}](fit-${fnName}.svg)`);
-    }
+    const fits = await fitFunctions(gpu, functions, FIT_MODELS, { steps: fitSteps, seed: 0, out }, log);
+    const figures = functions.map((fnName) => `![${fnName}](fit-${fnName}.svg)`);
     sections.push(
       `## Function fitting\n\n1,000 training and 100 test points, full-batch Adam lr 1e-3, MSE, ` +
         `**${fitSteps} steps**${
