@@ -70,26 +70,53 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
 }
 
-// The same product without tiles, one thread per output (b, o): for layers
-// with few outputs, where a 64 x 64 tile would be mostly empty. It visits only
-// the functions basis_range says may be non-zero (all of them unless the
-// basis has local support, as B-splines do).
+// The same product without tiles or workgroup memory, each thread a BR x BC
+// block of (b, o) (direct_block.wgsl): for layers with few outputs, where a
+// 64 x 64 tile would be mostly empty, and for small products. For each row it
+// visits only the functions basis_range says may be non-zero (all of them
+// unless the basis has local support, as B-splines do), loading each weight
+// once for the whole block.
 @compute @workgroup_size(64)
 fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.x + gid.y * nwg.x * 64u;
-  if (e >= p.batch * p.out_dim) { return; }
-  let b = e / p.out_dim;
-  let o = e % p.out_dim;
+  if (e >= block_count(p.batch, p.out_dim)) { return; }
+  let origin = block_origin(e, p.out_dim);
   let K = p.in_dim * NB;
-  var v = 0.0;
+  var acc: array<f32, 16>;
+  for (var t = 0u; t < 16u; t++) { acc[t] = 0.0; }
   for (var i = 0u; i < p.in_dim; i++) {
-    let xv = x[b * p.in_dim + i];
-    let r = basis_range(i, xv);
-    for (var j = r.x; j < r.y; j++) {
-      v = fma(basis_value(i, j, xv), w[o * K + i * NB + j], v);
+    var xv: array<f32, 4>;
+    var ranges: array<vec2u, 4>;
+    var lo = NB;
+    var hi = 0u;
+    for (var m = 0u; m < BR; m++) {
+      xv[m] = x[block_index(origin.x, m, p.batch) * p.in_dim + i];
+      ranges[m] = basis_range(i, xv[m]);
+      lo = min(lo, ranges[m].x);
+      hi = max(hi, ranges[m].y);
+    }
+    for (var j = lo; j < hi; j++) {
+      var wv: array<f32, 4>;
+      for (var n = 0u; n < BC; n++) { wv[n] = w[block_index(origin.y, n, p.out_dim) * K + i * NB + j]; }
+      for (var m = 0u; m < BR; m++) {
+        if (j >= ranges[m].x && j < ranges[m].y) {
+          let phi = basis_value(i, j, xv[m]);
+          for (var n = 0u; n < BC; n++) { acc[m * 4u + n] = fma(phi, wv[n], acc[m * 4u + n]); }
+        }
+      }
     }
   }
-  if (p.has_bias != 0u) { v += bias[o]; }
-  if (p.beta != 0.0) { v += p.beta * y[e]; }
-  y[e] = v;
+  for (var m = 0u; m < BR; m++) {
+    let b = origin.x + m;
+    for (var n = 0u; n < BC; n++) {
+      let o = origin.y + n;
+      if (b < p.batch && o < p.out_dim) {
+        var v = acc[m * 4u + n];
+        if (p.has_bias != 0u) { v += bias[o]; }
+        let idx = b * p.out_dim + o;
+        if (p.beta != 0.0) { v += p.beta * y[idx]; }
+        y[idx] = v;
+      }
+    }
+  }
 }

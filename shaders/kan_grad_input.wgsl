@@ -117,24 +117,64 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
 }
 
-// dx without tiles, one thread per (b, i): for layers with few outputs.
+// dx without tiles or workgroup memory, each thread a BR x BC block of
+// (b, i) (direct_block.wgsl): for layers with few outputs and small products.
+// For each j that some (b, i) of the block may have non-zero, it forms G_j
+// over the block, loading each dy and weight once for the block.
 @compute @workgroup_size(64)
 fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.x + gid.y * nwg.x * 64u;
-  if (e >= p.batch * p.in_dim) { return; }
-  let b = e / p.in_dim;
-  let i = e % p.in_dim;
+  if (e >= block_count(p.batch, p.in_dim)) { return; }
+  let origin = block_origin(e, p.in_dim);
   let K = p.in_dim * NB;
-  let xv = x[e];
-  var v = 0.0;
-  let r = basis_range(i, xv);
-  for (var j = r.x; j < r.y; j++) {
-    var g = 0.0;
-    for (var o = 0u; o < p.out_dim; o++) { g = fma(dy[b * p.out_dim + o], w[o * K + i * NB + j], g); }
-    v = fma(g, basis_dx(i, j, xv), v);
+  var xv: array<f32, 16>;
+  var ranges: array<vec2u, 16>;
+  var v: array<f32, 16>;
+  var lo = NB;
+  var hi = 0u;
+  for (var m = 0u; m < BR; m++) {
+    for (var n = 0u; n < BC; n++) {
+      let i = block_index(origin.y, n, p.in_dim);
+      xv[m * 4u + n] = x[block_index(origin.x, m, p.batch) * p.in_dim + i];
+      ranges[m * 4u + n] = basis_range(i, xv[m * 4u + n]);
+      lo = min(lo, ranges[m * 4u + n].x);
+      hi = max(hi, ranges[m * 4u + n].y);
+      v[m * 4u + n] = 0.0;
+    }
   }
-  if (p.beta != 0.0) { v += p.beta * dx[e]; }
-  dx[e] = v;
+  for (var j = lo; j < hi; j++) {
+    var g: array<f32, 16>;
+    for (var t = 0u; t < 16u; t++) { g[t] = 0.0; }
+    for (var o = 0u; o < p.out_dim; o++) {
+      var dyv: array<f32, 4>;
+      var wv: array<f32, 4>;
+      for (var m = 0u; m < BR; m++) { dyv[m] = dy[block_index(origin.x, m, p.batch) * p.out_dim + o]; }
+      for (var n = 0u; n < BC; n++) { wv[n] = w[o * K + block_index(origin.y, n, p.in_dim) * NB + j]; }
+      for (var m = 0u; m < BR; m++) {
+        for (var n = 0u; n < BC; n++) { g[m * 4u + n] = fma(dyv[m], wv[n], g[m * 4u + n]); }
+      }
+    }
+    for (var m = 0u; m < BR; m++) {
+      for (var n = 0u; n < BC; n++) {
+        let t = m * 4u + n;
+        if (j >= ranges[t].x && j < ranges[t].y) {
+          v[t] = fma(g[t], basis_dx(block_index(origin.y, n, p.in_dim), j, xv[t]), v[t]);
+        }
+      }
+    }
+  }
+  for (var m = 0u; m < BR; m++) {
+    let b = origin.x + m;
+    for (var n = 0u; n < BC; n++) {
+      let i = origin.y + n;
+      if (b < p.batch && i < p.in_dim) {
+        let idx = b * p.in_dim + i;
+        var total = v[m * 4u + n];
+        if (p.beta != 0.0) { total += p.beta * dx[idx]; }
+        dx[idx] = total;
+      }
+    }
+  }
 }
 
 // The basis-parameter gradients without tiles, one thread per (batch chunk c,

@@ -66,24 +66,45 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
 }
 
-// The same product without tiles, for layers with few outputs: one thread per
-// (batch chunk c, weight (o, k)) sums its chunk's rows in order into
-// dw[c, o, k]; with several chunks the caller sums the chunks (reduce_rows).
+// The same product without tiles or workgroup memory, for layers with few
+// outputs and small products: each thread a BR x BC block of weights (o, k)
+// (direct_block.wgsl) of one batch chunk c, summing the chunk's rows in order
+// into dw[c, o, k]; with several chunks the caller sums the chunks
+// (reduce_rows). Each dy and basis value it evaluates serves the whole block.
 @compute @workgroup_size(64)
 fn direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let K = p.in_dim * NB;
   let e = gid.x + gid.y * nwg.x * 64u;
   let chunks = (p.batch + p.chunk_rows - 1u) / p.chunk_rows;
-  if (e >= chunks * p.out_dim * K) { return; }
-  let c = e / (p.out_dim * K);
-  let o = (e / K) % p.out_dim;
-  let k = e % K;
-  let i = k / NB;
-  let j = k % NB;
-  var v = 0.0;
+  let per_chunk = block_count(p.out_dim, K);
+  if (e >= chunks * per_chunk) { return; }
+  let c = e / per_chunk;
+  let origin = block_origin(e % per_chunk, K);
+  var acc: array<f32, 16>;
+  for (var t = 0u; t < 16u; t++) { acc[t] = 0.0; }
   for (var b = c * p.chunk_rows; b < min(p.batch, (c + 1u) * p.chunk_rows); b++) {
-    v = fma(dy[b * p.out_dim + o], basis_value(i, j, x[b * p.in_dim + i]), v);
+    var dyv: array<f32, 4>;
+    var phi: array<f32, 4>;
+    for (var m = 0u; m < BR; m++) { dyv[m] = dy[b * p.out_dim + block_index(origin.x, m, p.out_dim)]; }
+    for (var n = 0u; n < BC; n++) {
+      let k = block_index(origin.y, n, K);
+      let i = k / NB;
+      phi[n] = basis_value(i, k % NB, x[b * p.in_dim + i]);
+    }
+    for (var m = 0u; m < BR; m++) {
+      for (var n = 0u; n < BC; n++) { acc[m * 4u + n] = fma(dyv[m], phi[n], acc[m * 4u + n]); }
+    }
   }
-  if (p.beta != 0.0) { v += p.beta * dw[e]; }
-  dw[e] = v;
+  for (var m = 0u; m < BR; m++) {
+    let o = origin.x + m;
+    for (var n = 0u; n < BC; n++) {
+      let k = origin.y + n;
+      if (o < p.out_dim && k < K) {
+        let idx = (c * p.out_dim + o) * K + k;
+        var v = acc[m * 4u + n];
+        if (p.beta != 0.0) { v += p.beta * dw[idx]; }
+        dw[idx] = v;
+      }
+    }
+  }
 }

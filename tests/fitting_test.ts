@@ -68,14 +68,6 @@ function targetVariance(fnName: string): number {
 }
 
 /**
- * The MLP pairs of the suite. One MLP run of the protocol costs about 490 s on
- * lavapipe (the [64, 64] layer at batch 1,000, 5,000 times), so the suite runs
- * the MLP on f2, where it beats the KANs by the widest margin (4.3e-4 against
- * 3.7e-1); `deno task fit` runs it on all six.
- */
-const MLP_FUNCTIONS = ["f2"];
-
-/**
  * Where one seed is not the median: the reference is the median of seeds 0-2,
  * the suite runs seed 0. The B-spline KAN on f6 measured 1.9e-2 (seed 0),
  * 7.6e-3 (seed 1) and 3.6e-3 (seed 2) here: a median of 2.5x the reference
@@ -87,7 +79,6 @@ const REFERENCE_FACTOR: Record<string, Partial<Record<FitModel, number>>> = { f6
 for (const fnName of Object.keys(FIT_REFERENCE)) {
   Deno.test(`fitting ${fnName}: every model within its bound after 5,000 Adam steps`, async () => {
     for (const [model, reference] of Object.entries(FIT_REFERENCE[fnName]) as [FitModel, number][]) {
-      if (model === "mlp" && !MLP_FUNCTIONS.includes(fnName)) continue;
       const factor = REFERENCE_FACTOR[fnName]?.[model] ?? 5;
       await check(
         fnName,

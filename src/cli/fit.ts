@@ -117,6 +117,8 @@ export async function fitCommand(
   const models = listFlag<FitModel>("models", values.models, FIT_MODELS);
   const steps = integerFlag("steps", values.steps, FIT_PROTOCOL.steps, 1);
   const seed = integerFlag("seed", values.seed, 0, 0);
+  // Made before training, so that a run never ends without a place for its figures.
+  await Deno.mkdir(values.out!, { recursive: true });
   const gpu = await Gpu.request();
   log(`adapter: ${gpu.adapterInfo.description}; ${steps} full-batch Adam steps per model`);
   const results: FitResult[] = [];

@@ -67,6 +67,7 @@ if (import.meta.main) {
     console.error(`error: no such optimizer or model; see --help`);
     Deno.exit(2);
   }
+  await Deno.mkdir(values.out!, { recursive: true });
   const gpu = await Gpu.request();
   console.log(`adapter: ${gpu.adapterInfo.description}`);
   const summary: string[] = [];

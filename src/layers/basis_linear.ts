@@ -19,6 +19,7 @@ import gradWeightSource from "../../shaders/kan_grad_weight.wgsl" with { type: "
 import gradInputSource from "../../shaders/kan_grad_input.wgsl" with { type: "text" };
 import reduceRowsSource from "../../shaders/reduce_rows.wgsl" with { type: "text" };
 import tileProductSource from "../../shaders/tile_product.wgsl" with { type: "text" };
+import directBlockSource from "../../shaders/direct_block.wgsl" with { type: "text" };
 
 /** Rows (and columns) of one output tile of the layer kernels. */
 export const TILE = 64;
@@ -26,9 +27,25 @@ export const TILE = 64;
 /** Threads per workgroup of the direct (untiled) entry points. */
 const DIRECT_WG = 64;
 
+/** The most rows (and columns) of the register block of one direct thread. */
+const BLOCK = 4;
+
+/** A direct entry point's register block over a `rows x cols` output, and how many blocks cover it. */
+interface DirectBlock {
+  constants: { BR: number; BC: number };
+  count: number;
+}
+
+function directBlock(rows: number, cols: number): DirectBlock {
+  const BR = Math.min(BLOCK, rows);
+  const BC = Math.min(BLOCK, cols);
+  return { constants: { BR, BC }, count: Math.ceil(rows / BR) * Math.ceil(cols / BC) };
+}
+
 /**
  * Which entry points the layer kernels use: `"tiled"` (64 x 64 output tiles in
- * workgroup memory), `"direct"` (one thread per output, no workgroup memory),
+ * workgroup memory), `"direct"` (each thread a block of up to 4 x 4 outputs, no
+ * workgroup memory),
  * or `"auto"`: direct for layers with fewer than {@linkcode DIRECT_BELOW}
  * outputs, whose tiles would be mostly empty, and for products of at most
  * {@linkcode DIRECT_WORK} multiply-adds, where the tiles' barriers cost more
@@ -71,13 +88,14 @@ function layerKernel(
   source: string,
   bindings: readonly BindingKind[],
   entryPoint = "main",
+  block: DirectBlock | null = null,
 ): Kernel {
   return gpu.kernel({
     name: `${name}.${entryPoint}<${basis.name}>`,
-    source: `${basis.source}\n${tileProductSource}\n${source}`,
+    source: `${basis.source}\n${tileProductSource}\n${directBlockSource}\n${source}`,
     entryPoint,
     bindings,
-    constants: { NB: basis.count, ...basis.constants },
+    constants: { NB: basis.count, ...basis.constants, ...block?.constants },
   });
 }
 
@@ -97,20 +115,28 @@ export function basisForward(
   y: BufferRange,
   accumulate: boolean,
 ): void {
-  const small = direct(dims, basis.count);
-  const kernel = layerKernel(gpu, basis, "kan_forward", forwardSource, [
-    "uniform",
-    "read",
-    "read",
-    "read",
-    "read",
-    "storage",
-  ], small ? "direct" : "main");
+  const block = direct(dims, basis.count) ? directBlock(dims.batch, dims.outDim) : null;
+  const kernel = layerKernel(
+    gpu,
+    basis,
+    "kan_forward",
+    forwardSource,
+    [
+      "uniform",
+      "read",
+      "read",
+      "read",
+      "read",
+      "storage",
+    ],
+    block ? "direct" : "main",
+    block,
+  );
   gpu.dispatch(
     kernel,
     packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, bias ? 1 : 0),
     [x, w, data ?? gpu.placeholder(0), bias ?? gpu.placeholder(1), y],
-    small ? linearGrid(dims.batch * dims.outDim, DIRECT_WG) : [tiles(dims.outDim), tiles(dims.batch)],
+    block ? linearGrid(block.count, DIRECT_WG) : [tiles(dims.outDim), tiles(dims.batch)],
   );
 }
 
@@ -134,17 +160,18 @@ export function basisGradWeight(
     gpu.dispatch(kernel, params, [x, dy, dataRange, dw], [tiles(columns), tiles(dims.outDim)]);
     return;
   }
-  const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, bindings, "direct");
+  const block = directBlock(dims.outDim, columns);
+  const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, bindings, "direct", block);
   const n = chunks(dims);
   const size = dims.outDim * columns;
   if (n === 1) {
     const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, CHUNK_ROWS);
-    gpu.dispatch(kernel, params, [x, dy, dataRange, dw], linearGrid(size, DIRECT_WG));
+    gpu.dispatch(kernel, params, [x, dy, dataRange, dw], linearGrid(block.count, DIRECT_WG));
     return;
   }
   const partial = Tensor.empty(gpu, [n, size]);
   const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, 0, CHUNK_ROWS);
-  gpu.dispatch(kernel, params, [x, dy, dataRange, partial.binding], linearGrid(n * size, DIRECT_WG));
+  gpu.dispatch(kernel, params, [x, dy, dataRange, partial.binding], linearGrid(n * block.count, DIRECT_WG));
   reduceRows(gpu, partial.binding, n, size, dw, accumulate);
   partial.dispose();
 }
@@ -185,8 +212,9 @@ export function basisGradInput(
     gpu.dispatch(kernel, params, buffers, [tiles(dims.inDim), tiles(dims.batch)]);
     return;
   }
-  const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, bindings, "direct");
-  gpu.dispatch(kernel, params, buffers, linearGrid(dims.batch * dims.inDim, DIRECT_WG));
+  const block = directBlock(dims.batch, dims.inDim);
+  const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, bindings, "direct", block);
+  gpu.dispatch(kernel, params, buffers, linearGrid(block.count, DIRECT_WG));
   if (partials) {
     const paramsKernel = layerKernel(
       gpu,
