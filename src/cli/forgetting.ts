@@ -29,7 +29,14 @@ Usage: deno task forgetting [--optimizer NAME] [--model TEXT] [--out DIR]
   --model TEXT       only models whose name contains TEXT
   --out DIR          where the SVGs go (default .)`;
 
-/** One SVG per optimizer: five panels, one per phase. */
+/**
+ * The y axis of the forgetting panels: the target's range (0 to 1) with a
+ * margin, as in the KAN paper's figure; a model that forgets (the MLP reaches
+ * 150) leaves the panel instead of flattening every other curve.
+ */
+export const FORGETTING_Y_RANGE: [number, number] = [-0.5, 1.5];
+
+/** One SVG per optimizer: five panels, one per phase, on {@linkcode FORGETTING_Y_RANGE}. */
 export function forgettingFigure(optimizer: string, runs: { name: string; run: ForgettingRun }[]): string {
   const width = 560;
   const height = 260;
@@ -39,7 +46,14 @@ export function forgettingFigure(optimizer: string, runs: { name: string; run: F
       { name: "target", x: PLOT_X, y: PLOT_X.map(forgettingTarget) },
       { name: `points of phase ${p + 1}`, x: shown, y: shown.map(forgettingTarget), points: true },
       ...runs.map(({ name, run }) => ({ name, x: PLOT_X, y: run.predictions[p] })),
-    ], { title: `${optimizer}: after phase ${p + 1}`, xLabel: "x", yLabel: "y", width, height });
+    ], {
+      title: `${optimizer}: after phase ${p + 1}`,
+      xLabel: "x",
+      yLabel: "y",
+      yRange: FORGETTING_Y_RANGE,
+      width,
+      height,
+    });
     return `<g transform="translate(0, ${p * height})">${chart}</g>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${5 * height}">\n${

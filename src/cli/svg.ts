@@ -23,11 +23,33 @@ function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** An SVG chart of `series`; `logY` plots log10(y) (non-positive values are dropped). */
-export function lineChart(
-  series: readonly Series[],
-  options: { title: string; xLabel: string; yLabel: string; logY?: boolean; width?: number; height?: number },
-): string {
+/** Options of {@linkcode lineChart}. */
+export interface ChartOptions {
+  /** Title above the chart. */
+  title: string;
+  /** Label of the x axis. */
+  xLabel: string;
+  /** Label of the y axis. */
+  yLabel: string;
+  /** Plot log10(y); non-positive values are dropped. */
+  logY?: boolean;
+  /**
+   * A fixed y axis (in plotted units): lines leaving it are cut at its edges,
+   * so that one runaway series does not flatten the others. Default: the
+   * range of the data.
+   */
+  yRange?: [number, number];
+  /** Width in pixels (default 640). */
+  width?: number;
+  /** Height in pixels (default 400). */
+  height?: number;
+}
+
+/** Clip paths need ids unique within a document that may hold several charts. */
+let chartCount = 0;
+
+/** An SVG chart of `series`; see {@linkcode ChartOptions}. */
+export function lineChart(series: readonly Series[], options: ChartOptions): string {
   const width = options.width ?? 640;
   const height = options.height ?? 400;
   const pad = { left: 64, right: 16, top: 32, bottom: 44 };
@@ -44,14 +66,17 @@ export function lineChart(
   const [x0, x1] = all.length
     ? [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))]
     : [0, 1];
-  const [y0, y1] = all.length
-    ? [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))]
-    : [0, 1];
+  const [y0, y1] = options.yRange ??
+    (all.length ? [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))] : [0, 1]);
+  const clipId = `plot-area-${++chartCount}`;
   const sx = (v: number) => pad.left + (v - x0) / (x1 - x0 || 1) * (width - pad.left - pad.right);
   const sy = (v: number) => height - pad.bottom - (v - y0) / (y1 - y0 || 1) * (height - pad.top - pad.bottom);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
+    `<clipPath id="${clipId}"><rect x="${pad.left}" y="${pad.top}" width="${
+      width - pad.left - pad.right
+    }" height="${height - pad.top - pad.bottom}"/></clipPath>`,
     `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${escape(options.title)}</text>`,
     `<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${
       height - pad.bottom
@@ -78,10 +103,14 @@ export function lineChart(
   usable.forEach((pts, i) => {
     const color = COLORS[i % COLORS.length];
     if (series[i].points) {
-      for (const [x, y] of pts) parts.push(`<circle cx="${sx(x)}" cy="${sy(y)}" r="2" fill="${color}"/>`);
+      for (const [x, y] of pts) {
+        parts.push(`<circle cx="${sx(x)}" cy="${sy(y)}" r="2" fill="${color}" clip-path="url(#${clipId})"/>`);
+      }
     } else if (pts.length) {
       const d = pts.map(([x, y], k) => `${k ? "L" : "M"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join("");
-      parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"/>`);
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5" clip-path="url(#${clipId})"/>`,
+      );
     }
     parts.push(
       `<rect x="${legendX}" y="${pad.top + 4 + 16 * i}" width="10" height="10" fill="${color}"/>`,

@@ -116,19 +116,13 @@ export function basisForward(
   accumulate: boolean,
 ): void {
   const block = direct(dims, basis.count) ? directBlock(dims.batch, dims.outDim) : null;
+  const bindings: BindingKind[] = ["uniform", "read", "read", "read", "read", "storage"];
   const kernel = layerKernel(
     gpu,
     basis,
     "kan_forward",
     forwardSource,
-    [
-      "uniform",
-      "read",
-      "read",
-      "read",
-      "read",
-      "storage",
-    ],
+    bindings,
     block ? "direct" : "main",
     block,
   );
