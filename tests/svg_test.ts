@@ -13,10 +13,10 @@ Deno.test("lineChart: a fixed y range labels its ends and clips the lines to the
   assert(labels[0] === "-0.5" && labels[4] === "1.5", `y labels ${labels}`);
   const clip = svg.match(/<clipPath id="([^"]+)"/)?.[1];
   assert(clip !== undefined, "no clipPath");
-  assert(
-    (svg.match(new RegExp(`clip-path="url\\(#${clip}\\)"`, "g")) ?? []).length === 2,
-    "paths not clipped",
-  );
+  // Both lines sit inside the group that the clip path cuts; the legend does not.
+  const clipped = svg.split(`<g clip-path="url(#${clip})">`)[1]?.split("</g>")[0] ?? "";
+  assert((clipped.match(/<path /g) ?? []).length === 2, "lines not inside the clipped group");
+  assert(!clipped.includes("runaway") && svg.includes(">runaway<"), "legend inside the clipped group");
 });
 
 Deno.test("lineChart: without a range the axis spans the data, and every chart's clip id is its own", () => {

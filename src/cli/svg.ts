@@ -100,21 +100,24 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
   }
   // The legend sits top right, as wide as its longest name (about 7 px per character at 12 px).
   const legendX = width - pad.right - 20 - 7 * Math.max(0, ...series.map((s) => s.name.length));
+  // The data are drawn inside the plot area only (what leaves a fixed yRange is cut at its edges).
+  parts.push(`<g clip-path="url(#${clipId})">`);
   usable.forEach((pts, i) => {
     const color = COLORS[i % COLORS.length];
     if (series[i].points) {
-      for (const [x, y] of pts) {
-        parts.push(`<circle cx="${sx(x)}" cy="${sy(y)}" r="2" fill="${color}" clip-path="url(#${clipId})"/>`);
-      }
+      for (const [x, y] of pts) parts.push(`<circle cx="${sx(x)}" cy="${sy(y)}" r="2" fill="${color}"/>`);
     } else if (pts.length) {
       const d = pts.map(([x, y], k) => `${k ? "L" : "M"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join("");
-      parts.push(
-        `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5" clip-path="url(#${clipId})"/>`,
-      );
+      parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"/>`);
     }
+  });
+  parts.push("</g>");
+  series.forEach((s, i) => {
     parts.push(
-      `<rect x="${legendX}" y="${pad.top + 4 + 16 * i}" width="10" height="10" fill="${color}"/>`,
-      `<text x="${legendX + 16}" y="${pad.top + 13 + 16 * i}">${escape(series[i].name)}</text>`,
+      `<rect x="${legendX}" y="${pad.top + 4 + 16 * i}" width="10" height="10" fill="${
+        COLORS[i % COLORS.length]
+      }"/>`,
+      `<text x="${legendX + 16}" y="${pad.top + 13 + 16 * i}">${escape(s.name)}</text>`,
     );
   });
   parts.push("</svg>");

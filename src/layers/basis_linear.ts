@@ -44,9 +44,8 @@ function directBlock(rows: number, cols: number): DirectBlock {
 
 /**
  * Which entry points the layer kernels use: `"tiled"` (64 x 64 output tiles in
- * workgroup memory), `"direct"` (each thread a block of up to 4 x 4 outputs, no
- * workgroup memory),
- * or `"auto"`: direct for layers with fewer than {@linkcode DIRECT_BELOW}
+ * workgroup memory), `"direct"` (each thread a block of up to 4 x 4 outputs,
+ * no workgroup memory), or `"auto"`: direct for layers with fewer than {@linkcode DIRECT_BELOW}
  * outputs, whose tiles would be mostly empty, and for products of at most
  * {@linkcode DIRECT_WORK} multiply-adds, where the tiles' barriers cost more
  * than they save. Tests set it to check both.
