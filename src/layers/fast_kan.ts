@@ -87,6 +87,8 @@ export function layerNormParameters(
  * ```
  */
 export class FastKAN extends NormalizedBasisLayer {
+  /** The options in force (defaults filled in). */
+  readonly options: Readonly<Required<Omit<FastKANOptions, "seed">>>;
   protected readonly parts: NormalizedBasisParameters;
   #basis: Basis;
 
@@ -109,13 +111,24 @@ export class FastKAN extends NormalizedBasisLayer {
     this.#basis = gaussianRbfBasis(numGrids, denominator);
     const rng = new Rng(options.seed ?? 0);
     const scale = checkNumber("FastKAN", "splineWeightInitScale", options.splineWeightInitScale ?? 0.1);
+    const useBaseUpdate = options.useBaseUpdate ?? true;
+    const useLayerNorm = options.useLayerNorm ?? true;
+    this.options = {
+      gridMin,
+      gridMax,
+      numGrids,
+      denominator,
+      useBaseUpdate,
+      useLayerNorm,
+      splineWeightInitScale: scale,
+    };
     const spline = truncNormal(rng, outFeatures * inFeatures * numGrids, scale);
     const base = torchDefaultInit(rng, outFeatures, inFeatures);
     this.parts = {
-      layerNorm: layerNormParameters(gpu, "FastKAN", inFeatures, options.useLayerNorm ?? true),
+      layerNorm: layerNormParameters(gpu, "FastKAN", inFeatures, useLayerNorm),
       grid: Parameter.of(gpu, "rbf.grid", [numGrids], linspace(gridMin, gridMax, numGrids), false),
       spline: Parameter.of(gpu, "spline_linear.weight", [outFeatures, inFeatures * numGrids], spline),
-      base: (options.useBaseUpdate ?? true)
+      base: useBaseUpdate
         ? {
           weight: Parameter.of(gpu, "base_linear.weight", [outFeatures, inFeatures], base.weight),
           bias: Parameter.of(gpu, "base_linear.bias", [outFeatures], base.bias),

@@ -48,6 +48,11 @@ export interface FasterKANOptions {
  * ```
  */
 export class FasterKAN extends NormalizedBasisLayer {
+  /**
+   * The options in force (defaults filled in). `invDenominator` is the
+   * constructor's; a loaded `rbf.inv_denominator` replaces the basis's.
+   */
+  readonly options: Readonly<Required<Omit<FasterKANOptions, "seed">>>;
   protected readonly parts: NormalizedBasisParameters;
   #basis: Basis;
 
@@ -70,9 +75,11 @@ export class FasterKAN extends NormalizedBasisLayer {
     }
     const inv = Math.fround(checkNumber("FasterKAN", "invDenominator", options.invDenominator ?? 0.5, true));
     this.#basis = tanhSwitchBasis(numGrids, inv);
+    const useLayerNorm = options.useLayerNorm ?? true;
+    this.options = { gridMin, gridMax, numGrids, invDenominator: inv, useLayerNorm };
     const rng = new Rng(options.seed ?? 0);
     this.parts = {
-      layerNorm: layerNormParameters(gpu, "FasterKAN", inFeatures, options.useLayerNorm ?? true),
+      layerNorm: layerNormParameters(gpu, "FasterKAN", inFeatures, useLayerNorm),
       grid: Parameter.of(gpu, "rbf.grid", [numGrids], linspace(gridMin, gridMax, numGrids), false),
       spline: Parameter.of(
         gpu,

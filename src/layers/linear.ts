@@ -48,6 +48,8 @@ const ACTIVATIONS: readonly Activation[] = ["none", "silu", "relu", "tanh"];
  * ```
  */
 export class Linear extends Layer {
+  /** The options in force (defaults filled in). */
+  readonly options: Readonly<Required<Omit<LinearOptions, "seed">>>;
   /** The activation on the output. */
   readonly activation: Activation;
   #weight: Parameter;
@@ -65,6 +67,7 @@ export class Linear extends Layer {
     }
     const init = torchDefaultInit(new Rng(options.seed ?? 0), outFeatures, inFeatures);
     this.#weight = Parameter.of(gpu, "weight", [outFeatures, inFeatures], init.weight);
+    this.options = { bias: options.bias !== false, activation: this.activation };
     this.#bias = options.bias === false ? null : Parameter.of(gpu, "bias", [outFeatures], init.bias);
   }
 

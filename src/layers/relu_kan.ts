@@ -50,6 +50,8 @@ export interface ReLUKANOptions {
  * ```
  */
 export class ReLUKAN extends Layer {
+  /** The options in force (defaults filled in). */
+  readonly options: Readonly<Required<Omit<ReLUKANOptions, "seed">>>;
   /** The bump basis. */
   readonly basis: Basis;
   #phaseLow: Parameter;
@@ -69,6 +71,7 @@ export class ReLUKAN extends Layer {
       }
     }
     const train = options.trainBoundaries ?? true;
+    this.options = { g, k, trainBoundaries: train };
     this.basis = reluBumpBasis(g, k);
     const nb = this.basis.count;
     const { low, high } = reluPhases(g, k);
