@@ -1,15 +1,21 @@
 /**
  * Every layer on the GPU against its float64 reference on random shapes:
- * batch 1 to 1,000, widths 1 to 300, grid sizes 3 to 50, spline orders 1 to 5,
- * with random parameters and inputs partly outside the grids. Outputs, every
- * parameter gradient and the input gradient are compared relative to the
+ * batch 1 to 20,000, widths 1 to 70,000, grid sizes 3 to 50, spline orders 1
+ * to 5, with random parameters and inputs partly outside the grids. Outputs,
+ * every parameter gradient and the input gradient are compared relative to the
  * largest magnitude of each tensor; the bound is stated per case. Every case
  * runs on both kernel paths: tiled (64 x 64 tiles in workgroup memory) and
- * direct (one thread per output), whatever "auto" would pick.
+ * direct (one thread per output), whatever "auto" would pick; the cases up to
+ * 1,000 wide run again with the loop-trip budget lowered to 2,500 and partial
+ * sums kept 5,000 floats at a time, so that every kernel splits its reduction
+ * (and in groups) even on small shapes. The wider cases are past the default
+ * budget.
  */
 
 import { BSplineKAN, FasterKAN, FastKAN, type Layer, Linear, ReLUKAN, Tensor } from "../mod.ts";
+import { tripBudget } from "../src/gpu/loop_trips.ts";
 import { kernelPath } from "../src/layers/basis_linear.ts";
+import { partialLimit } from "../src/ops/reduce_rows.ts";
 import { assertEquals } from "./assert.ts";
 import { assertClose, seededUniform, testGpu } from "./helpers.ts";
 
@@ -112,10 +118,74 @@ const cases: Case[] = [
   { name: "Linear B=1 1→1", batch: 1, layer: () => new Linear(gpu, 1, 1), range: [-1, 1], bound: 1e-5 },
 ];
 
-for (const [index, c] of cases.entries()) {
+/** Past the default loop-trip budget: each needs a split of its reduction. */
+const wide: Case[] = [
+  {
+    name: "BSplineKAN B=8 784→10 G=5 k=3",
+    batch: 8,
+    layer: () => new BSplineKAN(gpu, 784, 10),
+    range: [-1.2, 1.2],
+    bound: 1e-4,
+  },
+  {
+    name: "BSplineKAN B=4 3000→2 G=20 k=3",
+    batch: 4,
+    layer: () => new BSplineKAN(gpu, 3000, 2, { gridSize: 20 }),
+    range: [-1.2, 1.2],
+    bound: 1e-4,
+  },
+  {
+    name: "BSplineKAN B=20000 2→3 G=50 k=3, bias",
+    batch: 20000,
+    layer: () => new BSplineKAN(gpu, 2, 3, { gridSize: 50, bias: true }),
+    range: [-1.2, 1.2],
+    bound: 1e-4,
+  },
+  {
+    name: "FastKAN B=3 25000→2",
+    batch: 3,
+    layer: () => new FastKAN(gpu, 25000, 2),
+    range: [-3, 3],
+    bound: 1e-4,
+  },
+  {
+    name: "FasterKAN B=2 22000→3",
+    batch: 2,
+    layer: () => new FasterKAN(gpu, 22000, 3),
+    range: [-2, 2],
+    bound: 1e-4,
+  },
+  {
+    name: "ReLUKAN B=2 5000→3 g=5 k=3",
+    batch: 2,
+    layer: () => new ReLUKAN(gpu, 5000, 3),
+    range: [0, 1],
+    bound: 1e-4,
+  },
+  {
+    name: "Linear B=2 70000→1",
+    batch: 2,
+    layer: () => new Linear(gpu, 70000, 1),
+    range: [-1, 1],
+    bound: 1e-4,
+  },
+];
+
+const runs = [
+  ...cases.map((c, index) => ({ c, index, budget: null })),
+  ...cases.map((c, index) => ({ c, index, budget: 2500 })),
+  ...wide.map((c, index) => ({ c, index: cases.length + index, budget: null })),
+];
+
+for (const { c, index, budget } of runs) {
   for (const mode of ["tiled", "direct"] as const) {
-    Deno.test(`GPU vs float64 reference, ${mode}: ${c.name} (bound ${c.bound})`, async () => {
+    const split = budget ? `, loop budget ${budget}` : "";
+    Deno.test(`GPU vs float64 reference, ${mode}${split}: ${c.name} (bound ${c.bound})`, async () => {
       kernelPath.mode = mode;
+      if (budget) {
+        tripBudget.trips = budget;
+        partialLimit.floats = 5000;
+      }
       const random = seededUniform(100 + index);
       const layer = c.layer();
       // Random parameters: every trainable entry moves, so no gradient is trivially zero.
@@ -153,6 +223,8 @@ for (const [index, c] of cases.entries()) {
       for (const t of [x, dy, dx, trace.y]) t.dispose();
       layer.dispose();
       kernelPath.mode = "auto";
+      tripBudget.trips = 60000;
+      partialLimit.floats = Infinity;
     });
   }
 }

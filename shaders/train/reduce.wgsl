@@ -1,5 +1,7 @@
 // out[slot] = sum of a[0 .. n) in a fixed order: one workgroup, each thread
-// sums a strided slice, then a tree over the workgroup. Deterministic.
+// sums a strided slice, then a tree over the workgroup. Deterministic. The
+// host keeps n within 256 times the loop-trip budget (src/gpu/loop_trips.ts),
+// summing chunks first when it is longer.
 struct Params {
   n: u32,
   slot: u32,

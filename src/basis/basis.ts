@@ -25,12 +25,34 @@ export interface Basis {
   readonly constants: Readonly<Record<string, number>>;
   /** How many trainable parameter blocks of shape `[in, count]` `data` holds (0 or more). */
   readonly paramCount: number;
+  /**
+   * The most loop iterations one call of each WGSL function makes (none when
+   * left out), for the loop-trip budget of the kernels (`src/gpu/loop_trips.ts`).
+   */
+  readonly loopTrips?: BasisLoopTrips;
   /** Float64 reference of `phi_j(x)` for input `i`. */
   value(i: number, j: number, x: number, data: ArrayLike<number>, inDim: number): number;
   /** Float64 reference of `d phi_j(x) / dx`. */
   dx(i: number, j: number, x: number, data: ArrayLike<number>, inDim: number): number;
   /** Float64 reference of `d phi_j(x) / d data[q * inDim * count + i * count + j]`. */
   dparam(i: number, j: number, x: number, q: number, data: ArrayLike<number>, inDim: number): number;
+}
+
+/** The most loop iterations of one call of each WGSL function of a basis. */
+export interface BasisLoopTrips {
+  /** `basis_value`. */
+  value: number;
+  /** `basis_dx`. */
+  dx: number;
+  /** `basis_dparam`. */
+  dparam: number;
+  /** `basis_range`. */
+  range: number;
+}
+
+/** The loop trips of a basis, zeros where it has no loops. */
+export function basisLoopTrips(basis: Basis): BasisLoopTrips {
+  return basis.loopTrips ?? { value: 0, dx: 0, dparam: 0, range: 0 };
 }
 
 /** `dparam` of bases without trainable parameters. */

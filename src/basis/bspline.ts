@@ -14,6 +14,12 @@ import source from "../../shaders/basis/bspline.wgsl" with { type: "text" };
 export const MAX_SPLINE_ORDER = 7;
 
 /**
+ * The most spline functions per input (`gridSize + splineOrder`): the scaler
+ * gradient's loop over them must stay within the loop-trip budget.
+ */
+export const MAX_SPLINE_FUNCTIONS = 32768;
+
+/**
  * Value and d/dx of `B_{j,order}(x)` on the knots `grid[offset .. offset + count + order + 1)`,
  * by the Cox-de Boor recurrence carried forward with its derivative.
  */
@@ -71,13 +77,24 @@ export function bsplineBasis(gridSize: number, order: number): Basis {
     throw new KanError(`splineOrder must be an integer in 0..${MAX_SPLINE_ORDER}, got ${order}`);
   }
   const count = gridSize + order;
+  if (count > MAX_SPLINE_FUNCTIONS) {
+    throw new KanError(
+      `gridSize + splineOrder must be at most ${MAX_SPLINE_FUNCTIONS} (the spline scaler's gradient sums ` +
+        `one input's functions in one kernel invocation), got ${count}`,
+    );
+  }
   const knotsPerInput = gridSize + 2 * order + 1;
+  // The Cox-de Boor recurrence: order + 1 indicators, then order levels of
+  // order + 1 - level terms; basis_range bisects the count + order knot intervals.
+  const recurrence = 2 * order + 1 + order * (order + 1) / 2;
+  const bisection = Math.ceil(Math.log2(count + order)) + 1;
   return {
     name: "bspline",
     source,
     count,
     constants: { ORDER: order },
     paramCount: 0,
+    loopTrips: { value: recurrence, dx: recurrence, dparam: 0, range: bisection },
     value: (i, j, x, data) => bsplineReference(data, i * knotsPerInput, order, j, x)[0],
     dx: (i, j, x, data) => bsplineReference(data, i * knotsPerInput, order, j, x)[1],
     dparam: noParamGradient,

@@ -9,6 +9,7 @@
 import { KanError } from "../errors.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { type Kernel, KernelCache, type KernelSpec } from "./kernel.ts";
+import { LoopTripCounter } from "./loop_trips.ts";
 import { type BufferRange, Recorder, type WorkCounters, type Workgroups } from "./recorder.ts";
 
 /** Options of {@linkcode Gpu.request}. */
@@ -17,6 +18,12 @@ export interface GpuRequestOptions {
   powerPreference?: GPUPowerPreference;
   /** Ask for a fallback (software) adapter. */
   forceFallbackAdapter?: boolean;
+  /**
+   * Instrument every kernel to record the most loop iterations one invocation
+   * makes, read by {@linkcode Gpu.loopTrips} (slow; for checking the loop
+   * budget of the kernels, see `src/gpu/loop_trips.ts`). Default false.
+   */
+  countLoopTrips?: boolean;
 }
 
 /** What the adapter says of itself. */
@@ -100,8 +107,9 @@ export class Gpu {
   #lost: string | null = null;
   #placeholders: GPUBuffer[] = [];
   #lostPromise: Promise<never>;
+  #loopTrips: LoopTripCounter | null;
 
-  private constructor(device: GPUDevice, info: GpuAdapterInfo) {
+  private constructor(device: GPUDevice, info: GpuAdapterInfo, countLoopTrips: boolean) {
     this.device = device;
     this.adapterInfo = info;
     this.features = new Set(
@@ -109,7 +117,14 @@ export class Gpu {
     );
     this.pool = new BufferPool(device);
     this.#kernels = new KernelCache(device);
-    this.#recorder = new Recorder(device, this.pool, this.#counters, (p) => this.#track(p));
+    this.#loopTrips = countLoopTrips ? new LoopTripCounter(device) : null;
+    this.#recorder = new Recorder(
+      device,
+      this.pool,
+      this.#counters,
+      (p) => this.#track(p),
+      this.#loopTrips ? { buffer: this.#loopTrips.buffer } : null,
+    );
     this.#lostPromise = device.lost.then((info) => {
       this.#lost ??= `the GPU device was lost (${info.reason}): ${info.message}`;
       throw new KanError(this.#lost);
@@ -131,7 +146,10 @@ export class Gpu {
     if (!gpu) throw new KanError(`Gpu.request: this runtime has no navigator.gpu; ${MISSING_ADAPTER_HELP}`);
     let adapter: GPUAdapter | null;
     try {
-      adapter = await gpu.requestAdapter(options);
+      adapter = await gpu.requestAdapter({
+        powerPreference: options.powerPreference,
+        forceFallbackAdapter: options.forceFallbackAdapter,
+      });
     } catch (cause) {
       throw new KanError(`Gpu.request: requestAdapter failed (${cause}); ${MISSING_ADAPTER_HELP}`, { cause });
     }
@@ -152,7 +170,7 @@ export class Gpu {
       device: info.device,
       description: info.description,
       isFallbackAdapter: info.isFallbackAdapter ?? false,
-    });
+    }, options.countLoopTrips === true);
   }
 
   /** Memory and work counters; see {@linkcode GpuStats}. */
@@ -169,7 +187,7 @@ export class Gpu {
   /** The cached kernel for `spec` (compiled on first use); errors surface at the next read. */
   kernel(spec: KernelSpec): Kernel {
     this.assertAlive();
-    const kernel = this.#kernels.get(spec);
+    const kernel = this.#kernels.get(this.#loopTrips?.instrument(spec) ?? spec);
     if (kernel.error === undefined) this.#track(kernel.checked);
     return kernel;
   }
@@ -177,7 +195,7 @@ export class Gpu {
   /** The cached kernel for `spec`, rejecting with a {@linkcode KanError} naming it when the WGSL is invalid. */
   async compile(spec: KernelSpec): Promise<Kernel> {
     this.assertAlive();
-    const kernel = this.#kernels.get(spec);
+    const kernel = this.#kernels.get(this.#loopTrips?.instrument(spec) ?? spec);
     const error = await kernel.checked;
     if (error) throw error;
     return kernel;
@@ -259,6 +277,20 @@ export class Gpu {
   }
 
   /**
+   * The most loop iterations any invocation of each kernel made since the
+   * last reset, by kernel name (`name:entryPoint`), after all recorded work.
+   * Only with `Gpu.request({ countLoopTrips: true })`; `reset` zeroes the counts.
+   */
+  async loopTrips(reset = false): Promise<Record<string, number>> {
+    this.assertAlive();
+    const counter = this.#loopTrips;
+    if (!counter) throw new KanError("gpu.loopTrips(): request the Gpu with { countLoopTrips: true }");
+    const counts = counter.decode(await this.read(counter.buffer, 0, counter.buffer.size));
+    if (reset) this.clear(counter.buffer, 0, counter.buffer.size);
+    return counts;
+  }
+
+  /**
    * A small buffer to bind where a kernel declares a binding that this
    * dispatch does not use. Each `slot` is a distinct buffer, so two
    * placeholders never alias a read-write binding. Not counted in the stats.
@@ -279,6 +311,7 @@ export class Gpu {
     this.#lost = "this Gpu was destroyed (gpu.destroy()); request a new one with Gpu.request()";
     this.pool.destroyAll();
     for (const b of this.#placeholders) b.destroy();
+    this.#loopTrips?.buffer.destroy();
     this.device.destroy();
   }
 

@@ -46,17 +46,22 @@ export class Recorder {
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #kernelNames = new Set<string>();
+  #loopTrips: BufferRange | null;
 
   /**
    * A recorder on `device`; `report` receives, per submit, a promise of the
-   * error that the submit's recording caused (or `null`).
+   * error that the submit's recording caused (or `null`). `loopTrips`, when
+   * given, is bound as the last binding of every kernel (they are all
+   * instrumented to count their loop trips, see `loop_trips.ts`).
    */
   constructor(
     device: GPUDevice,
     pool: BufferPool,
     counters: WorkCounters,
     report: (error: Promise<KanError | null>) => void,
+    loopTrips: BufferRange | null = null,
   ) {
+    this.#loopTrips = loopTrips;
     this.#device = device;
     this.#counters = counters;
     this.#report = report;
@@ -110,6 +115,7 @@ export class Recorder {
       }
     }
     const hasParams = bindings[0] === "uniform";
+    if (this.#loopTrips) buffers = [...buffers, this.#loopTrips];
     const expected = bindings.length - (hasParams ? 1 : 0);
     if (buffers.length !== expected || hasParams !== (params !== null)) {
       throw new KanError(

@@ -4,6 +4,8 @@
  * input gradient `dx = sum_j (dY W)_j * phi_j'(x)` (plus the basis's own
  * parameter gradients), each a tiled product that evaluates the bases while
  * loading its tiles, so the `[B, in, nBasis]` tensor is never in GPU memory.
+ * Each splits its reduction into parts (`split_plan.ts`) so that no
+ * invocation loops past the loop-trip budget, whatever the shape.
  *
  * @module
  */
@@ -13,34 +15,27 @@ import type { Gpu } from "../gpu/gpu.ts";
 import type { BindingKind, Kernel } from "../gpu/kernel.ts";
 import { linearGrid, packParams } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
-import { Tensor } from "../tensor.ts";
+import { reduceParts } from "../ops/reduce_rows.ts";
+import {
+  type DirectBlock,
+  directBlock,
+  forwardPlan,
+  gradInputPlan,
+  gradWeightPlan,
+  type LayerDims,
+  TILE,
+} from "./split_plan.ts";
 import forwardSource from "../../shaders/kan_forward.wgsl" with { type: "text" };
 import gradWeightSource from "../../shaders/kan_grad_weight.wgsl" with { type: "text" };
 import gradInputSource from "../../shaders/kan_grad_input.wgsl" with { type: "text" };
-import reduceRowsSource from "../../shaders/reduce_rows.wgsl" with { type: "text" };
 import tileProductSource from "../../shaders/tile_product.wgsl" with { type: "text" };
 import directBlockSource from "../../shaders/direct_block.wgsl" with { type: "text" };
 
-/** Rows (and columns) of one output tile of the layer kernels. */
-export const TILE = 64;
+export { reduceRows } from "../ops/reduce_rows.ts";
+export { type LayerDims, TILE } from "./split_plan.ts";
 
 /** Threads per workgroup of the direct (untiled) entry points. */
 const DIRECT_WG = 64;
-
-/** The most rows (and columns) of the register block of one direct thread. */
-const BLOCK = 4;
-
-/** A direct entry point's register block over a `rows x cols` output, and how many blocks cover it. */
-interface DirectBlock {
-  constants: { BR: number; BC: number };
-  count: number;
-}
-
-function directBlock(rows: number, cols: number): DirectBlock {
-  const BR = Math.min(BLOCK, rows);
-  const BC = Math.min(BLOCK, cols);
-  return { constants: { BR, BC }, count: Math.ceil(rows / BR) * Math.ceil(cols / BC) };
-}
 
 /**
  * Which entry points the layer kernels use: `"tiled"` (64 x 64 output tiles in
@@ -58,26 +53,9 @@ export const DIRECT_BELOW = 16;
 /** `"auto"` picks the direct entry points for products of at most this many multiply-adds. */
 export const DIRECT_WORK = 2 ** 22;
 
-/** Batch rows per chunk of the direct gradient kernels, whose chunks are then summed in order. */
-const CHUNK_ROWS = 64;
-
-function chunks(dims: LayerDims): number {
-  return Math.ceil(dims.batch / CHUNK_ROWS);
-}
-
 function direct(dims: LayerDims, nb: number): boolean {
   if (kernelPath.mode !== "auto") return kernelPath.mode === "direct";
   return dims.outDim < DIRECT_BELOW || dims.batch * dims.outDim * dims.inDim * nb <= DIRECT_WORK;
-}
-
-/** The shapes of one call: batch `B`, input width, output width. */
-export interface LayerDims {
-  /** Batch rows. */
-  batch: number;
-  /** Input features. */
-  inDim: number;
-  /** Output features. */
-  outDim: number;
 }
 
 function layerKernel(
@@ -115,6 +93,7 @@ export function basisForward(
   accumulate: boolean,
 ): void {
   const block = direct(dims, basis.count) ? directBlock(dims.batch, dims.outDim) : null;
+  const plan = forwardPlan(basis, dims, block);
   const bindings: BindingKind[] = ["uniform", "read", "read", "read", "read", "storage"];
   const kernel = layerKernel(
     gpu,
@@ -125,12 +104,27 @@ export function basisForward(
     block ? "direct" : "main",
     block,
   );
-  gpu.dispatch(
-    kernel,
-    packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, bias ? 1 : 0),
-    [x, w, data ?? gpu.placeholder(0), bias ?? gpu.placeholder(1), y],
-    block ? linearGrid(block.count, DIRECT_WG) : [tiles(dims.outDim), tiles(dims.batch)],
-  );
+  const size = dims.batch * dims.outDim;
+  const columnBias = bias ? { range: bias, period: dims.outDim } : null;
+  reduceParts(gpu, plan.parts, size, y, accumulate, columnBias, (base, count, out, last) => {
+    gpu.dispatch(
+      kernel,
+      packParams(
+        "uuufuuuuu",
+        dims.batch,
+        dims.inDim,
+        dims.outDim,
+        last && accumulate ? 1 : 0,
+        last && bias ? 1 : 0,
+        plan.partK,
+        plan.partJ,
+        base,
+        count,
+      ),
+      [x, w, data ?? gpu.placeholder(0), bias ?? gpu.placeholder(1), out],
+      block ? linearGrid(count * block.count, DIRECT_WG) : [tiles(dims.outDim), tiles(dims.batch), count],
+    );
+  });
 }
 
 /** Records `dW = (accumulate ? dW : 0) + dY^T phi(x)`, `dW` of shape `[out, in * nBasis]`. */
@@ -146,32 +140,41 @@ export function basisGradWeight(
 ): void {
   const bindings: BindingKind[] = ["uniform", "read", "read", "read", "storage"];
   const columns = dims.inDim * basis.count;
+  const block = direct(dims, basis.count) ? directBlock(dims.outDim, columns) : null;
+  const plan = gradWeightPlan(basis, dims, block);
+  const kernel = layerKernel(
+    gpu,
+    basis,
+    "kan_grad_weight",
+    gradWeightSource,
+    bindings,
+    block ? "direct" : "main",
+    block,
+  );
   const dataRange = data ?? gpu.placeholder(0);
-  if (!direct(dims, basis.count)) {
-    const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, bindings);
-    const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, CHUNK_ROWS);
-    gpu.dispatch(kernel, params, [x, dy, dataRange, dw], [tiles(columns), tiles(dims.outDim)]);
-    return;
-  }
-  const block = directBlock(dims.outDim, columns);
-  const kernel = layerKernel(gpu, basis, "kan_grad_weight", gradWeightSource, bindings, "direct", block);
-  const n = chunks(dims);
-  const size = dims.outDim * columns;
-  if (n === 1) {
-    const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, CHUNK_ROWS);
-    gpu.dispatch(kernel, params, [x, dy, dataRange, dw], linearGrid(block.count, DIRECT_WG));
-    return;
-  }
-  const partial = Tensor.empty(gpu, [n, size]);
-  const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, 0, CHUNK_ROWS);
-  gpu.dispatch(kernel, params, [x, dy, dataRange, partial.binding], linearGrid(n * block.count, DIRECT_WG));
-  reduceRows(gpu, partial.binding, n, size, dw, accumulate);
-  partial.dispose();
+  reduceParts(gpu, plan.chunks, dims.outDim * columns, dw, accumulate, null, (base, count, out, last) => {
+    gpu.dispatch(
+      kernel,
+      packParams(
+        "uuufuuu",
+        dims.batch,
+        dims.inDim,
+        dims.outDim,
+        last && accumulate ? 1 : 0,
+        plan.chunkRows,
+        base,
+        count,
+      ),
+      [x, dy, dataRange, out],
+      block ? linearGrid(count * block.count, DIRECT_WG) : [tiles(columns), tiles(dims.outDim), count],
+    );
+  });
 }
 
-/** Rows of the parameter partials that {@linkcode basisGradInput} writes (one per batch tile). */
+/** Rows of the parameter partials that {@linkcode basisGradInput} writes. */
 export function paramPartialsRows(basis: Basis, dims: LayerDims): number {
-  return direct(dims, basis.count) ? chunks(dims) : tiles(dims.batch);
+  const block = direct(dims, basis.count) ? directBlock(dims.batch, dims.inDim) : null;
+  return gradInputPlan(basis, dims, block).paramRows;
 }
 
 /** Floats of the parameter partials that {@linkcode basisGradInput} writes. */
@@ -182,8 +185,8 @@ export function paramPartialsSize(basis: Basis, dims: LayerDims): number {
 /**
  * Records `dx = (accumulate ? dx : 0) + sum_j (dY W)_j * phi_j'(x)`. For a basis
  * with trainable parameters, `partials` (of {@linkcode paramPartialsSize}
- * floats) receives their gradient summed per batch tile; sum its rows with
- * {@linkcode reduceRows}.
+ * floats) receives their gradient in partial sums; sum its
+ * {@linkcode paramPartialsRows} rows with {@linkcode reduceRows}.
  */
 export function basisGradInput(
   gpu: Gpu,
@@ -198,17 +201,42 @@ export function basisGradInput(
   partials: BufferRange | null,
 ): void {
   const bindings: BindingKind[] = ["uniform", "read", "read", "read", "read", "storage", "storage"];
-  const params = packParams("uuufu", dims.batch, dims.inDim, dims.outDim, accumulate ? 1 : 0, CHUNK_ROWS);
-  const buffers = [x, dy, w, data ?? gpu.placeholder(0), dx, partials ?? gpu.placeholder(1)];
-  if (!direct(dims, basis.count)) {
-    const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, bindings);
-    gpu.dispatch(kernel, params, buffers, [tiles(dims.inDim), tiles(dims.batch)]);
-    return;
-  }
-  const block = directBlock(dims.batch, dims.inDim);
-  const kernel = layerKernel(gpu, basis, "kan_grad_input", gradInputSource, bindings, "direct", block);
-  gpu.dispatch(kernel, params, buffers, linearGrid(block.count, DIRECT_WG));
-  if (partials) {
+  const block = direct(dims, basis.count) ? directBlock(dims.batch, dims.inDim) : null;
+  const plan = gradInputPlan(basis, dims, block);
+  const params = (base: number, count: number, beta: boolean) =>
+    packParams(
+      "uuufuuuuu",
+      dims.batch,
+      dims.inDim,
+      dims.outDim,
+      beta ? 1 : 0,
+      plan.chunkRows,
+      plan.partJ,
+      plan.partO,
+      base,
+      count,
+    );
+  const kernel = layerKernel(
+    gpu,
+    basis,
+    "kan_grad_input",
+    gradInputSource,
+    bindings,
+    block ? "direct" : "main",
+    block,
+  );
+  const size = dims.batch * dims.inDim;
+  const partialRange = partials ?? gpu.placeholder(1);
+  const dataRange = data ?? gpu.placeholder(0);
+  reduceParts(gpu, plan.parts, size, dx, accumulate, null, (base, count, out, last) => {
+    gpu.dispatch(
+      kernel,
+      params(base, count, last && accumulate),
+      [x, dy, w, dataRange, out, partialRange],
+      block ? linearGrid(count * block.count, DIRECT_WG) : [tiles(dims.inDim), tiles(dims.batch), count],
+    );
+  });
+  if (block && partials) {
     const paramsKernel = layerKernel(
       gpu,
       basis,
@@ -219,34 +247,9 @@ export function basisGradInput(
     );
     gpu.dispatch(
       paramsKernel,
-      params,
-      buffers,
-      linearGrid(chunks(dims) * basis.paramCount * dims.inDim * basis.count, DIRECT_WG),
+      params(0, 1, false),
+      [x, dy, w, dataRange, gpu.placeholder(2), partials],
+      linearGrid(plan.paramRows * basis.paramCount * dims.inDim * basis.count, DIRECT_WG),
     );
   }
-}
-
-const REDUCE_WG = 256;
-
-/** Records `out[c] = (accumulate ? out[c] : 0) + sum_r a[r, c]` for `a` of shape `[rows, cols]`. */
-export function reduceRows(
-  gpu: Gpu,
-  a: BufferRange,
-  rows: number,
-  cols: number,
-  out: BufferRange,
-  accumulate: boolean,
-): void {
-  const kernel = gpu.kernel({
-    name: "reduce_rows",
-    source: reduceRowsSource,
-    bindings: ["uniform", "read", "storage"],
-    constants: { WG: REDUCE_WG },
-  });
-  gpu.dispatch(
-    kernel,
-    packParams("uuf", rows, cols, accumulate ? 1 : 0),
-    [a, out],
-    linearGrid(cols, REDUCE_WG),
-  );
 }

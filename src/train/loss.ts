@@ -9,8 +9,11 @@
 
 import { formatShape, KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
+import type { Kernel } from "../gpu/kernel.ts";
+import { unitsPerPart } from "../gpu/loop_trips.ts";
 import { linearGrid, packParams } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
+import { chunkSums, MAX_CHUNK_ROWS } from "../ops/reduce_rows.ts";
 import { Tensor } from "../tensor.ts";
 import lossSource from "../../shaders/train/loss.wgsl" with { type: "text" };
 import reduceSource from "../../shaders/train/reduce.wgsl" with { type: "text" };
@@ -23,14 +26,32 @@ export const LOSSES: readonly LossName[] = ["mse", "crossEntropy"];
 
 const WG = 64;
 
-/** Records `out[slot] = sum(a[0 .. n))` (one workgroup, fixed order). */
+/** Threads of the one workgroup of reduce.wgsl. */
+const SUM_THREADS = 256;
+
+/**
+ * Records `out[slot] = sum(a[0 .. n))` in a fixed order: one workgroup, after
+ * levels of chunk sums while `n` is longer than its threads' loops may be.
+ */
 export function recordSum(gpu: Gpu, a: BufferRange, n: number, out: BufferRange, slot: number): void {
   const kernel = gpu.kernel({
     name: "reduce_sum",
     source: reduceSource,
     bindings: ["uniform", "read", "storage"],
   });
-  gpu.dispatch(kernel, packParams("uu", n, slot), [a, out], [1]);
+  // Each thread loops ceil(n / 256) times, then the 8 levels of the tree.
+  const limit = SUM_THREADS * unitsPerPart("reduce_sum", 1, 8);
+  let source = a;
+  let count = n;
+  const temporaries: Tensor[] = [];
+  while (count > limit) {
+    const sums = chunkSums(gpu, source, count, 1, MAX_CHUNK_ROWS);
+    temporaries.push(sums);
+    source = sums.binding;
+    count = sums.shape[0];
+  }
+  gpu.dispatch(kernel, packParams("uu", count, slot), [source, out], [1]);
+  for (const t of temporaries) t.dispose();
 }
 
 /** Checks that `target` fits predictions of shape `[rows, cols]` under `loss`. */
@@ -63,28 +84,67 @@ export function recordLoss(
 ): Tensor {
   const [rows, cols] = z.shape;
   checkTarget(loss, rows, cols, target);
-  const entryPoint = loss === "mse" ? "mse" : "cross_entropy";
-  const kernel = gpu.kernel({
-    name: `loss.${entryPoint}`,
-    source: lossSource,
-    entryPoint,
-    bindings: ["uniform", "read", "read", "storage", "storage", "storage"],
-    constants: { WG },
-  });
+  const kernel = (entryPoint: string) =>
+    gpu.kernel({
+      name: `loss.${entryPoint}`,
+      source: lossSource,
+      entryPoint,
+      bindings: ["uniform", "read", "read", "storage", "storage", "storage", "storage"],
+      constants: { WG },
+    });
   const dz = Tensor.empty(gpu, z.shape);
-  const terms = Tensor.empty(gpu, [rows]);
+  const termCount = loss === "mse" ? rows * cols : rows;
+  const terms = Tensor.empty(gpu, [termCount]);
   const correct = loss === "crossEntropy" && accuracySlot !== null ? Tensor.empty(gpu, [rows]) : null;
-  gpu.dispatch(
-    kernel,
-    packParams("uu", rows, cols),
-    [z.binding, target.binding, dz.binding, terms.binding, correct?.binding ?? gpu.placeholder(0)],
-    linearGrid(rows, WG),
-  );
-  recordSum(gpu, terms.binding, rows, out, slot);
+  const buffers = (part: BufferRange) => [
+    z.binding,
+    target.binding,
+    dz.binding,
+    terms.binding,
+    correct?.binding ?? gpu.placeholder(0),
+    part,
+  ];
+  if (loss === "mse") {
+    gpu.dispatch(
+      kernel("mse"),
+      packParams("uuuu", rows, cols, cols, 1),
+      buffers(gpu.placeholder(1)),
+      linearGrid(rows * cols, WG),
+    );
+  } else {
+    recordCrossEntropy(gpu, rows, cols, kernel, buffers);
+  }
+  recordSum(gpu, terms.binding, termCount, out, slot);
   if (correct && accuracySlot !== null) recordSum(gpu, correct.binding, rows, out, accuracySlot);
   terms.dispose();
   correct?.dispose();
   return dz;
+}
+
+/**
+ * Records cross entropy's kernels: one invocation per row when its three
+ * passes over the classes fit the loop-trip budget, else chunks of classes.
+ */
+function recordCrossEntropy(
+  gpu: Gpu,
+  rows: number,
+  cols: number,
+  kernel: (entryPoint: string) => Kernel,
+  buffers: (part: BufferRange) => BufferRange[],
+): void {
+  if (Math.min(cols, unitsPerPart("loss.cross_entropy", 3, 0)) === cols) {
+    const params = packParams("uuuu", rows, cols, cols, 1);
+    gpu.dispatch(kernel("cross_entropy"), params, buffers(gpu.placeholder(1)), linearGrid(rows, WG));
+    return;
+  }
+  const chunk = unitsPerPart("loss.cross_entropy", 2, 0);
+  const chunks = Math.ceil(cols / chunk);
+  const params = packParams("uuuu", rows, cols, chunk, chunks);
+  const part = Tensor.empty(gpu, [rows, chunks, 3]);
+  gpu.dispatch(kernel("ce_partial"), params, buffers(part.binding), linearGrid(rows * chunks, WG));
+  gpu.dispatch(kernel("ce_combine"), params, buffers(part.binding), linearGrid(rows, WG));
+  gpu.dispatch(kernel("ce_grad"), params, buffers(part.binding), linearGrid(rows * cols, WG));
+  part.dispose();
 }
 
 /** Float64 MSE: the loss and its gradient. */
