@@ -34,7 +34,7 @@ export { type BasisName, kan, type KanOptions } from "./src/layers/kan.ts";
 export { Layer, type ReferenceLayer, type ReferenceTrace, type Trace } from "./src/layers/layer.ts";
 export { Parameter, ParameterBlock, type StateDict, type StateEntry } from "./src/layers/parameter.ts";
 export type { Activation } from "./src/layers/reference_ops.ts";
-export type { Basis } from "./src/basis/basis.ts";
+export type { Basis, BasisLoopTrips } from "./src/basis/basis.ts";
 export { SGD, type SGDOptions } from "./src/train/sgd.ts";
 export { Adam, type AdamOptions, AdamW } from "./src/train/adam.ts";
 export type { GpuOptimizer } from "./src/train/optimizer.ts";
@@ -48,4 +48,6 @@ export {
   readSafetensors,
   saveSafetensors,
 } from "./src/io/safetensors.ts";
+export { CHECKPOINT_FORMATS, type CheckpointFormat } from "./src/io/formats/checkpoint_format.ts";
+export { type LoadStateDictOptions, Module, type StateDictOptions } from "./src/layers/module.ts";
 export { LBFGS, type LBFGSOptions } from "./src/train/lbfgs.ts";

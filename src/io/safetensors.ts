@@ -1,64 +1,57 @@
 /**
  * The safetensors format (Hugging Face): an 8-byte little-endian header
  * length, a JSON header of `{name: {dtype, shape, data_offsets}}` plus an
- * optional `__metadata__` string map, then little-endian tensor data. Saving
- * writes a temporary file and renames it; loading checks every field and
- * rejects a malformed file with a {@linkcode KanError}.
+ * optional `__metadata__` string map, then little-endian tensor data.
+ *
+ * Reading is as strict as the reference implementation (Hugging Face
+ * `safetensors`, `safetensors/src/tensor.rs`, commit 24b0b28), rule by rule:
+ *
+ * - `SafeTensors::read_metadata`: at least 8 bytes; the header length `n` at
+ *   most 100,000,000 (`MAX_HEADER_SIZE`); `8 + n` within the file; the header
+ *   valid UTF-8 (a byte-order mark is kept, and is then not JSON); the data,
+ *   as the tensors cover it, ends exactly at the end of the file.
+ * - serde_json's grammar for the header, in `safetensors_json.ts`: JSON
+ *   whitespace (space, tab, LF, CR) may surround the object, so the header
+ *   need not begin with `{` and its trailing padding may be spaces; nothing
+ *   else may follow it; strings without control characters or lone surrogate
+ *   escapes; finite numbers; at most 127 nested arrays and objects.
+ * - `HashMetadata`, `Metadata::validate` (shapes, offsets, sizes, order,
+ *   overflow), in `safetensors_header.ts`.
+ *
+ * It is stricter than the reference only where the reference is ambiguous:
+ * a key repeated in any object of the header is rejected (the reference keeps
+ * the last), and so are serde's alternative forms of a tensor (a JSON array)
+ * and of a dtype (an object). A file the reference accepts may still be out of
+ * this module's reach: a dtype other than F32, F64, F16 and BF16 (which load
+ * as float32), or a shape entry above 2^53 - 1 (only possible beside a 0); a
+ * {@linkcode KanError} then says it is valid but not supported.
+ *
+ * Writing: F32 entries in the byte order of their names (the reference's
+ * order among equal dtypes), the header padded with spaces to a multiple of 8
+ * bytes. Saving writes a temporary file beside the target, syncs and closes
+ * it, renames it over the target, and removes it if any step fails.
  *
  * @module
  */
 
 import { KanError } from "../errors.ts";
 import type { StateDict } from "../layers/parameter.ts";
+import { readHeader } from "./safetensors_header.ts";
+import { parseHeaderJson, quote } from "./safetensors_json.ts";
 
 /** Largest header accepted, as the reference implementation: 100 MB. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-/** Element sizes of the dtypes read (F32 written; F64, F16 and BF16 converted to float32 on load). */
-const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+/** Readers of the dtypes this module loads, each from a DataView at a byte offset into float32. */
+const READERS: Record<string, { bytes: number; read: (v: DataView, at: number) => number }> = {
+  F32: { bytes: 4, read: (v, at) => v.getFloat32(at, true) },
+  F64: { bytes: 8, read: (v, at) => v.getFloat64(at, true) },
+  F16: { bytes: 2, read: (v, at) => float16(v.getUint16(at, true)) },
+  BF16: { bytes: 2, read: (v, at) => bfloat16(v.getUint16(at, true)) },
+};
 
 function fail(what: string): never {
   throw new KanError(`safetensors: ${what}`);
-}
-
-/** Encodes `dict` (and string `metadata`) as safetensors bytes, entries in key order, all F32. */
-export function encodeSafetensors(dict: StateDict, metadata?: Record<string, string>): Uint8Array {
-  const keys = Object.keys(dict).sort();
-  const header: Record<string, unknown> = {};
-  if (metadata) {
-    for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== "string") fail(`metadata "${k}" must be a string, got ${typeof v}`);
-    }
-    header.__metadata__ = metadata;
-  }
-  let offset = 0;
-  for (const key of keys) {
-    if (key === "__metadata__") fail(`"__metadata__" cannot name a tensor`);
-    const { shape, data } = dict[key];
-    const size = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== size) fail(`entry "${key}" has ${data.length} values for shape [${shape}]`);
-    header[key] = { dtype: "F32", shape, data_offsets: [offset, offset + 4 * size] };
-    offset += 4 * size;
-  }
-  let json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8; // pad with spaces so the data starts 8-byte aligned
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
-  const out = new Uint8Array(8 + json.length + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let at = 8 + json.length;
-  for (const key of keys) {
-    for (const v of dict[key].data) {
-      view.setFloat32(at, v, true);
-      at += 4;
-    }
-  }
-  return out;
 }
 
 function float16(bits: number): number {
@@ -70,8 +63,137 @@ function float16(bits: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-/** Decodes safetensors bytes into a state dict and the metadata; a malformed file is a KanError. */
+const bf16Bits = new Uint32Array(1);
+const bf16Value = new Float32Array(bf16Bits.buffer);
+function bfloat16(bits: number): number {
+  bf16Bits[0] = bits << 16;
+  return bf16Value[0];
+}
+
+/** Compares two strings by their UTF-8 bytes, as Rust orders `String`s. */
+function utf8Order(a: string, b: string): number {
+  const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+
+function checkText(caller: string, what: string, s: unknown): string {
+  if (typeof s !== "string") throw new KanError(`${caller}: ${what} must be a string, got ${typeof s}`);
+  if (!s.isWellFormed()) {
+    throw new KanError(
+      `${caller}: ${what} ${JSON.stringify(s)} has a lone surrogate, which UTF-8 cannot encode`,
+    );
+  }
+  return s;
+}
+
+function encode(caller: string, dict: StateDict, metadata?: Record<string, string>): Uint8Array {
+  if (typeof dict !== "object" || dict === null || Array.isArray(dict)) {
+    throw new KanError(`${caller}: dict must be an object of {shape, data} entries, got ${dict}`);
+  }
+  const keys = Object.keys(dict).sort(utf8Order);
+  const parts: string[] = [];
+  if (metadata !== undefined) {
+    if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
+      throw new KanError(`${caller}: metadata must be an object of strings, got ${metadata}`);
+    }
+    const pairs = Object.entries(metadata).map(([k, v]) =>
+      `${JSON.stringify(checkText(caller, "a metadata key", k))}:${
+        JSON.stringify(checkText(caller, `metadata ${JSON.stringify(k)}`, v))
+      }`
+    );
+    parts.push(`"__metadata__":{${pairs.join(",")}}`);
+  }
+  let offset = 0;
+  for (const key of keys) {
+    checkText(caller, "a dict key", key);
+    if (key === "") throw new KanError(`${caller}: a dict key is empty; every tensor needs a name`);
+    if (key === "__metadata__") throw new KanError(`${caller}: "__metadata__" cannot name a tensor`);
+    const entry = dict[key] as unknown;
+    if (typeof entry !== "object" || entry === null) {
+      throw new KanError(`${caller}: entry "${key}" must be {shape, data}, got ${entry}`);
+    }
+    const { shape, data } = entry as { shape: unknown; data: unknown };
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new KanError(
+        `${caller}: entry "${key}" has shape ${
+          JSON.stringify(shape)
+        }, expected an array of non-negative integers`,
+      );
+    }
+    if (!(data instanceof Float32Array)) {
+      throw new KanError(
+        `${caller}: entry "${key}" has data of type ${typeof data}, expected a Float32Array`,
+      );
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) {
+      throw new KanError(
+        `${caller}: entry "${key}" has ${data.length} values for shape [${shape}] (${size})`,
+      );
+    }
+    parts.push(
+      `${JSON.stringify(key)}:{"dtype":"F32","shape":[${shape}],"data_offsets":[${offset},${
+        offset + 4 * size
+      }]}`,
+    );
+    offset += 4 * size;
+  }
+  const json = new TextEncoder().encode(`{${parts.join(",")}}`);
+  const headerLength = Math.ceil(json.length / 8) * 8; // padded with spaces: the data starts 8-byte aligned
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new KanError(
+      `${caller}: the header would be ${headerLength} bytes, over the ${MAX_HEADER_BYTES}-byte limit`,
+    );
+  }
+  const out = new Uint8Array(8 + headerLength + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerLength), true);
+  out.fill(0x20, 8, 8 + headerLength);
+  out.set(json, 8);
+  let at = 8 + headerLength;
+  for (const key of keys) {
+    for (const v of dict[key].data) {
+      view.setFloat32(at, v, true);
+      at += 4;
+    }
+  }
+  return out;
+}
+
+/**
+ * Encodes `dict` (and string `metadata`) as safetensors bytes, all F32. Keys
+ * must be non-empty, shapes arrays of non-negative integers, data
+ * Float32Arrays of the shape's size.
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors } from "../../mod.ts";
+ * const bytes = encodeSafetensors({ w: { shape: [2], data: Float32Array.of(1, 2) } }, { note: "x" });
+ * console.log(decodeSafetensors(bytes).dict.w.data); // Float32Array [1, 2]
+ * ```
+ */
+export function encodeSafetensors(dict: StateDict, metadata?: Record<string, string>): Uint8Array {
+  return encode("encodeSafetensors", dict, metadata);
+}
+
+/**
+ * Decodes safetensors bytes into a state dict and the metadata, with the
+ * reference implementation's checks (see the module doc); a malformed file,
+ * or a valid one with a dtype this module does not read, is a
+ * {@linkcode KanError} that says which.
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors } from "../../mod.ts";
+ * const { dict, metadata } = decodeSafetensors(encodeSafetensors({ b: { shape: [], data: Float32Array.of(3) } }));
+ * console.log(dict.b.shape, metadata); // [] {}
+ * ```
+ */
 export function decodeSafetensors(bytes: Uint8Array): { dict: StateDict; metadata: Record<string, string> } {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new KanError(`decodeSafetensors: bytes must be a Uint8Array, got ${typeof bytes}`);
+  }
   if (bytes.length < 8) fail(`file of ${bytes.length} bytes is shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
@@ -80,92 +202,56 @@ export function decodeSafetensors(bytes: Uint8Array): { dict: StateDict; metadat
   if (8 + headerLength > bytes.length) {
     fail(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file`);
   }
-  let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(
-      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)),
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      bytes.subarray(8, 8 + headerLength),
     );
   } catch (cause) {
-    throw new KanError(`safetensors: the header is not valid UTF-8 JSON (${(cause as Error).message})`, {
-      cause,
-    });
-  }
-  if (typeof header !== "object" || header === null || Array.isArray(header)) {
-    fail("the header is not a JSON object");
+    throw new KanError(`safetensors: the header is not valid UTF-8 (${(cause as Error).message})`, { cause });
   }
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
-  const dict: StateDict = {};
-  const spans: [number, number, string][] = [];
-  for (const [key, entry] of Object.entries(header as Record<string, unknown>)) {
-    if (key === "__metadata__") {
-      if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
-        fail("__metadata__ is not an object");
-      }
-      for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== "string") fail(`__metadata__ "${k}" is not a string`);
-        metadata[k] = v;
-      }
-      continue;
-    }
-    if (typeof entry !== "object" || entry === null) fail(`entry "${key}" is not an object`);
-    const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (typeof dtype !== "string" || !(dtype in DTYPE_BYTES)) {
+  const header = readHeader(parseHeaderJson(text), bytes.length - dataStart);
+  for (const t of header.tensors) {
+    if (!Object.hasOwn(READERS, t.dtype)) {
       fail(
-        `entry "${key}" has unknown or unsupported dtype ${
-          JSON.stringify(dtype)
-        } (read: F32, F64, F16, BF16)`,
+        `entry ${quote(t.name)} has dtype ${t.dtype}: a valid safetensors dtype, but unsupported here ` +
+          `(this module reads ${Object.keys(READERS).join(", ")})`,
       );
     }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`entry "${key}" has an invalid shape ${JSON.stringify(shape)}`);
-    }
-    if (
-      !Array.isArray(offsets) || offsets.length !== 2 ||
-      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)
-    ) {
-      fail(`entry "${key}" has invalid data_offsets ${JSON.stringify(offsets)}`);
-    }
-    const [begin, end] = offsets as number[];
-    if (begin > end || end > dataLength) {
-      fail(`entry "${key}" has data_offsets [${begin}, ${end}] outside the ${dataLength} bytes of data`);
-    }
-    const itemSize = DTYPE_BYTES[dtype];
-    let count = 1;
-    for (const d of shape as number[]) count *= d;
-    if (count * itemSize !== end - begin) {
+    const big = t.shape.find((d) => d > BigInt(Number.MAX_SAFE_INTEGER));
+    if (big !== undefined) {
       fail(
-        `entry "${key}": shape [${shape}] of ${dtype} needs ${count * itemSize} bytes, data_offsets give ${
-          end - begin
-        }`,
+        `entry ${quote(t.name)} has shape [${t.shape}]: valid in safetensors, but unsupported here ` +
+          `(the entry ${big} is above 2^53 - 1)`,
       );
     }
-    spans.push([begin, end, key]);
+  }
+  const dict = Object.fromEntries(header.tensors.map((t) => {
+    const { bytes: size, read } = READERS[t.dtype];
+    const count = Number(t.end - t.begin) / size;
     const data = new Float32Array(count);
-    const at = dataStart + begin;
-    for (let i = 0; i < count; i++) {
-      const o = at + i * itemSize;
-      data[i] = dtype === "F32"
-        ? view.getFloat32(o, true)
-        : dtype === "F64"
-        ? view.getFloat64(o, true)
-        : dtype === "F16"
-        ? float16(view.getUint16(o, true))
-        : new Float32Array(new Uint32Array([view.getUint16(o, true) << 16]).buffer)[0];
-    }
-    dict[key] = { shape: shape as number[], data };
+    const at = dataStart + Number(t.begin);
+    for (let i = 0; i < count; i++) data[i] = read(view, at + i * size);
+    return [t.name, { shape: t.shape.map(Number), data }];
+  }));
+  return { dict, metadata: Object.fromEntries(header.metadata) };
+}
+
+function permissionHint(cause: unknown, flags: string): string {
+  if (cause instanceof Deno.errors.NotCapable) return ` (run Deno with ${flags} for this path)`;
+  if (cause instanceof Deno.errors.PermissionDenied) {
+    return " (the operating system denied access to this path)";
   }
-  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i][0] < spans[i - 1][1]) fail(`entries "${spans[i - 1][2]}" and "${spans[i][2]}" overlap`);
-  }
-  return { dict, metadata };
+  return "";
 }
 
 /**
  * Saves a state dict (with optional string metadata) as a safetensors file:
- * written to a temporary file beside `path`, then renamed over it.
+ * written to a temporary file beside `path`, synced to disk, closed, then
+ * renamed over `path`; on any failure the temporary file is removed and
+ * `path` is left as it was. It needs `--allow-write` and `--allow-read` (the
+ * rename) for the folder of `path`.
  *
  * @example
  * ```ts
@@ -183,31 +269,105 @@ export async function saveSafetensors(
   dict: StateDict,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  const bytes = encodeSafetensors(dict, metadata);
-  const temporary = `${path}.tmp-${Deno.pid}-${Date.now()}`;
+  if (typeof path !== "string" || path === "") {
+    throw new KanError(`saveSafetensors: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  }
+  const bytes = encode("saveSafetensors", dict, metadata);
+  const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
+  let file: Deno.FsFile | undefined;
+  let created = false;
+  let step = "create the temporary file";
   try {
-    await Deno.writeFile(temporary, bytes);
+    file = await Deno.open(temporary, { write: true, createNew: true });
+    created = true;
+    step = "write the temporary file";
+    for (let done = 0; done < bytes.length;) {
+      const n = await file.write(bytes.subarray(done));
+      if (!(n > 0)) throw new Error(`write returned ${n} with ${bytes.length - done} bytes left`);
+      done += n;
+    }
+    step = "sync the temporary file";
+    await file.sync();
+    step = "close the temporary file";
+    const closing = file;
+    file = undefined;
+    closing.close();
+    step = "rename the temporary file over it";
     await Deno.rename(temporary, path);
   } catch (cause) {
-    await Deno.remove(temporary).catch(() => {});
-    throw new KanError(`saveSafetensors: could not write "${path}": ${(cause as Error).message}`, { cause });
+    try {
+      file?.close();
+    } catch { /* already closed: the error that matters is `cause` */ }
+    let left = "";
+    if (created) {
+      try {
+        await Deno.remove(temporary);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) {
+          left = `; the temporary file "${temporary}" could not be removed either: ${(e as Error).message}`;
+        }
+      }
+    }
+    throw new KanError(
+      `saveSafetensors: could not write "${path}" (failed to ${step}): ${(cause as Error).message}${
+        permissionHint(cause, "--allow-write and --allow-read (the rename needs both)")
+      }${left}`,
+      { cause },
+    );
   }
 }
 
-/** Loads a safetensors file into a state dict; a missing or malformed file is a {@linkcode KanError}. */
+/**
+ * Loads a safetensors file into a state dict; a missing, unreadable or
+ * malformed file is a {@linkcode KanError}.
+ *
+ * @example
+ * ```ts
+ * import { loadSafetensors, saveSafetensors } from "../../mod.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await saveSafetensors(path, { w: { shape: [1], data: Float32Array.of(2) } });
+ * console.log((await loadSafetensors(path)).w.data); // Float32Array [2]
+ * ```
+ */
 export async function loadSafetensors(path: string): Promise<StateDict> {
   return (await readSafetensors(path)).dict;
 }
 
-/** Loads a safetensors file with its metadata. */
+/**
+ * Loads a safetensors file with its metadata; a missing, unreadable or
+ * malformed file is a {@linkcode KanError} naming the path.
+ *
+ * @example
+ * ```ts
+ * import { readSafetensors, saveSafetensors } from "../../mod.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await saveSafetensors(path, { w: { shape: [1], data: Float32Array.of(2) } }, { step: "10" });
+ * console.log((await readSafetensors(path)).metadata); // { step: "10" }
+ * ```
+ */
 export async function readSafetensors(
   path: string,
 ): Promise<{ dict: StateDict; metadata: Record<string, string> }> {
+  if (typeof path !== "string" || path === "") {
+    throw new KanError(`loadSafetensors: path must be a non-empty string, got ${JSON.stringify(path)}`);
+  }
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (cause) {
-    throw new KanError(`loadSafetensors: could not read "${path}": ${(cause as Error).message}`, { cause });
+    throw new KanError(
+      `loadSafetensors: could not read "${path}": ${(cause as Error).message}${
+        permissionHint(cause, "--allow-read")
+      }`,
+      { cause },
+    );
   }
-  return decodeSafetensors(bytes);
+  try {
+    return decodeSafetensors(bytes);
+  } catch (cause) {
+    if (!(cause instanceof KanError)) throw cause;
+    throw new KanError(`loadSafetensors: "${path}" is not a usable safetensors file: ${cause.message}`, {
+      cause,
+    });
+  }
 }

@@ -7,13 +7,45 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
+import {
+  checkFormatOptions,
+  type CheckpointFormat,
+  fromCheckpoint,
+  toCheckpoint,
+} from "../io/formats/checkpoint_format.ts";
 import type { Tensor } from "../tensor.ts";
 import { evaluate, type Evaluation, fit, type FitHistory, type FitOptions } from "../train/fit.ts";
 import type { LossName } from "../train/loss.ts";
 import type { ReferenceLayer, Trace } from "./layer.ts";
 import { loadState, type Parameter, readNamed, type StateDict } from "./parameter.ts";
 
-/** A layer or a model of layers; see the module doc. */
+/** Options of {@linkcode Module.stateDict}. */
+export interface StateDictOptions {
+  /** Write the state dict of this original's model class instead of this module's (see `CheckpointFormat`). */
+  to?: CheckpointFormat;
+}
+
+/** Options of {@linkcode Module.loadStateDict}. */
+export interface LoadStateDictOptions {
+  /** Read the state dict of this original's model class instead of this module's (see `CheckpointFormat`). */
+  from?: CheckpointFormat;
+}
+
+/**
+ * A layer or a model of layers; see the module doc.
+ *
+ * @example
+ * ```ts
+ * import { Gpu, kan } from "../../mod.ts";
+ * const gpu = await Gpu.request();
+ * const model = kan(gpu, [2, 5, 1], { basis: "bspline", gridSize: 5, bias: true });
+ * const dict = await model.stateDict(); // layers.0.grid, layers.0.base_weight, ...
+ * const pykan = await model.stateDict({ to: "pykan" }); // act_fun.0.coef, node_bias_0, ... for pykan's KAN
+ * model.loadStateDict(pykan, { from: "pykan" });
+ * model.loadStateDict(dict);
+ * gpu.destroy();
+ * ```
+ */
 export abstract class Module {
   /** The GPU it lives on. */
   abstract readonly gpu: Gpu;
@@ -47,9 +79,17 @@ export abstract class Module {
   /** Hook for modules that mirror a loaded value on the CPU; `prefix` is the module's key prefix. */
   afterLoad(_dict: StateDict, _prefix = ""): void {}
 
-  /** Reads the parameters (names and shapes as in the reference implementation's `state_dict()`). */
-  stateDict(): Promise<StateDict> {
-    return readNamed(this.namedParameters());
+  /**
+   * Reads the parameters (names and shapes as in the reference implementation's
+   * `state_dict()`). With `{ to }`, returns instead the state dict of that
+   * original's model class (its keys, shapes and buffers) computing the same
+   * function, for `load_state_dict(strict=True)` there; a model the original
+   * cannot compute is refused with a `KanError`.
+   */
+  async stateDict(options?: StateDictOptions): Promise<StateDict> {
+    checkFormatOptions("stateDict", options, "to");
+    const dict = await readNamed(this.namedParameters());
+    return options?.to === undefined ? dict : toCheckpoint(this, dict, options.to);
   }
 
   /** Reads the gradients of the trainable parameters, keyed as {@linkcode stateDict}. */
@@ -57,10 +97,19 @@ export abstract class Module {
     return readNamed(this.namedParameters(), "grad");
   }
 
-  /** Loads a state dict; a missing, extra, misshaped or non-finite entry is a `KanError` naming it. */
-  loadStateDict(dict: StateDict): void {
-    loadState(this.namedParameters(), dict, () => this.checkState(dict));
-    this.afterLoad(dict);
+  /**
+   * Loads a state dict; a missing, extra, misshaped or non-finite entry is a
+   * `KanError` naming it. With `{ from }`, `dict` is the state dict of that
+   * original's model class (e.g. pykan's `model.state_dict()` saved as
+   * safetensors), converted so that the model computes what the original
+   * computes; what the model cannot compute the same way is refused. A refused
+   * dict leaves the model as it was.
+   */
+  loadStateDict(dict: StateDict, options?: LoadStateDictOptions): void {
+    checkFormatOptions("loadStateDict", options, "from");
+    const own = options?.from === undefined ? dict : fromCheckpoint(this, dict, options.from);
+    loadState(this.namedParameters(), own, () => this.checkState(own));
+    this.afterLoad(own);
   }
 
   /** A float64 version with the current state. */
