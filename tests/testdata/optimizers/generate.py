@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""Multi-step PyTorch optimizer trajectories for tests/optimizer_trajectory_test.ts.
+
+Builds torch.nn.Sequential(Linear(3, 8), SiLU(), Linear(8, 2)) with a fixed
+initial state (float32 values), a fixed full batch of 32 rows and an MSE target,
+then runs each optimizer configuration for a few steps with
+`optimizer.step(closure)` and records the loss returned by each step (the loss
+before it) and every parameter after it. The trajectories are computed in
+float64 from the float32 initial state; each run also records how far torch's
+own float32 run strays from its float64 run (`torch_float32_deviation`: the
+largest `max|p32 - p64| / max|p64|` over the steps), which tells what a correct
+float32 implementation can be expected to reach.
+
+Keys are this module's: torch's `0.weight` is `layers.0.weight`, `2.weight` is
+`layers.1.weight` (the SiLU is the first Linear's `activation: "silu"`).
+
+Run: /usr/bin/python3 tests/testdata/optimizers/generate.py && deno fmt tests/testdata/optimizers/
+"""
+
+import copy
+import json
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+ROWS = 32
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# name, torch class, torch kwargs, this module's class, its options, steps
+SGD_RUNS = [
+    ("sgd_plain", {"lr": 0.1}, 10),
+    ("sgd_momentum", {"lr": 0.1, "momentum": 0.9}, 10),
+    ("sgd_momentum_dampening", {"lr": 0.1, "momentum": 0.9, "dampening": 0.5}, 10),
+    ("sgd_nesterov", {"lr": 0.1, "momentum": 0.9, "nesterov": True}, 10),
+    ("sgd_weight_decay", {"lr": 0.1, "weight_decay": 0.1}, 10),
+    # torch refuses Nesterov with dampening, so two runs cover "all together".
+    (
+        "sgd_momentum_dampening_weight_decay",
+        {"lr": 0.1, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05},
+        10,
+    ),
+    ("sgd_nesterov_weight_decay", {"lr": 0.1, "momentum": 0.8, "nesterov": True, "weight_decay": 0.05}, 10),
+]
+ADAM_RUNS = [
+    ("adam_default", "Adam", {}, 12),
+    ("adam_weight_decay", "Adam", {"lr": 1e-2, "weight_decay": 0.1}, 12),
+    ("adam_betas_eps", "Adam", {"lr": 1e-2, "betas": (0.8, 0.99), "eps": 1e-3}, 12),
+    ("adamw_default", "AdamW", {}, 12),
+    ("adamw_large_weight_decay", "AdamW", {"lr": 1e-2, "weight_decay": 1.0}, 12),
+]
+LBFGS_RUNS = [
+    ("lbfgs_strong_wolfe", {"lr": 1, "max_iter": 5, "history_size": 10, "line_search_fn": "strong_wolfe"}, 4),
+    ("lbfgs_no_line_search", {"lr": 0.5, "max_iter": 5, "history_size": 10, "line_search_fn": None}, 4),
+]
+
+# torch keyword -> this module's option name
+OPTION_NAMES = {
+    "lr": "lr",
+    "momentum": "momentum",
+    "dampening": "dampening",
+    "nesterov": "nesterov",
+    "weight_decay": "weightDecay",
+    "betas": "betas",
+    "eps": "eps",
+    "max_iter": "maxIter",
+    "history_size": "historySize",
+    "line_search_fn": "lineSearch",
+}
+
+
+def module_options(kwargs):
+    return {OPTION_NAMES[k]: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+
+
+def problem():
+    """The data and the initial model, all float32."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(ROWS, 3, generator=g) * 2 - 1
+    y = torch.stack(
+        [torch.sin(2 * x[:, 0]) + x[:, 1] * x[:, 2], torch.cos(2 * x[:, 1]) - x[:, 0] ** 2 + 0.5 * x[:, 2]],
+        dim=1,
+    )
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.SiLU(), torch.nn.Linear(8, 2))
+    return x.float(), y.float(), model.float()
+
+
+def our_key(torch_key):
+    index, name = torch_key.split(".")
+    return f"layers.{[0, 2].index(int(index))}.{name}"
+
+
+def tensor(t):
+    """A float32 tensor; 9 significant digits give back the same float32."""
+    return {"shape": list(t.shape), "data": [float(f"{v:.9g}") for v in t.detach().double().flatten()]}
+
+
+def state(model):
+    """The parameters after a step, rounded to 12 significant digits (far below float32's resolution)."""
+    return {
+        our_key(k): [float(f"{v:.12g}") for v in p.detach().double().flatten()]
+        for k, p in model.state_dict().items()
+    }
+
+
+def run(make, steps, x0, y0, model0, dtype):
+    model = copy.deepcopy(model0).to(dtype)
+    x, y = x0.to(dtype), y0.to(dtype)
+    optimizer = make(model.parameters())
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        return loss
+
+    losses, params = [], []
+    for _ in range(steps):
+        losses.append(float(optimizer.step(closure)))
+        params.append(state(model))
+    return losses, params
+
+
+def deviation(a, b):
+    """max over steps of max|a - b| / max|b| over all parameters."""
+    worst = 0.0
+    for sa, sb in zip(a, b):
+        va = [v for k in sorted(sb) for v in sa[k]]
+        vb = [v for k in sorted(sb) for v in sb[k]]
+        worst = max(worst, max(abs(p - q) for p, q in zip(va, vb)) / max(abs(q) for q in vb))
+    return worst
+
+
+def fixture(family, runs):
+    x, y, model = problem()
+    out = {
+        "about": "generated by generate.py in this folder; see its README",
+        "torch": torch.__version__,
+        "model": [
+            {"class": "Linear", "in": 3, "out": 8, "options": {"activation": "silu"}},
+            {"class": "Linear", "in": 8, "out": 2, "options": {}},
+        ],
+        "loss": "mse",
+        "x": tensor(x),
+        "y": tensor(y),
+        "state": {our_key(k): tensor(p) for k, p in model.state_dict().items()},
+        "runs": [],
+    }
+    for name, cls, kwargs, steps in runs:
+        make = lambda params: getattr(torch.optim, cls)(params, **kwargs)  # noqa: E731
+        losses, params = run(make, steps, x, y, model, torch.float64)
+        losses32, params32 = run(make, steps, x, y, model, torch.float32)
+        dev = deviation(params32, params)
+        out["runs"].append(
+            {
+                "name": name,
+                "optimizer": cls,
+                "options": module_options(kwargs),
+                "torch_options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()},
+                "steps": steps,
+                "loss": losses,
+                "params": params,
+                "torch_float32_deviation": dev,
+                "torch_float32_loss": losses32,
+            }
+        )
+        print(f"{family}/{name}: loss {losses[0]:.4g} -> {losses[-1]:.4g}, torch float32 deviation {dev:.2e}")
+    path = os.path.join(HERE, f"{family}.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=2)
+        f.write("\n")
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
+def main():
+    torch.set_num_threads(1)
+    fixture("sgd", [(n, "SGD", kw, s) for n, kw, s in SGD_RUNS])
+    fixture("adam", ADAM_RUNS)
+    fixture("lbfgs", [(n, "LBFGS", kw, s) for n, kw, s in LBFGS_RUNS])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
