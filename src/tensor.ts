@@ -7,22 +7,51 @@
 import { formatShape, KanError } from "./errors.ts";
 import { type Gpu, STORAGE_USAGE } from "./gpu/gpu.ts";
 import type { BufferRange } from "./gpu/recorder.ts";
+import { checkGpu, checkTensorSize, describe } from "./validate.ts";
 
-/** Checks a shape and returns its element count. */
+/** Checks a shape (an array of non-negative integers) and returns its element count. */
 export function shapeSize(shape: readonly number[], what = "shape"): number {
   if (!Array.isArray(shape)) {
-    throw new KanError(`${what} must be an array of dimensions, got ${typeof shape}`);
+    throw new KanError(`${what} must be an array of dimensions, got ${describe(shape)}`);
   }
   let size = 1;
-  for (const d of shape) {
-    if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
+  for (const d of shape as unknown[]) {
+    if (!Number.isSafeInteger(d) || (d as number) < 0) {
       throw new KanError(
-        `${what} ${formatShape(shape)}: every dimension must be a non-negative integer, got ${d}`,
+        `${what} ${describe(shape)}: every dimension must be a non-negative integer, got ${describe(d)}`,
       );
     }
-    size *= d;
+    size *= d as number;
   }
+  if (!Number.isSafeInteger(size)) throw new KanError(`${what} ${describe(shape)} has too many elements`);
   return size;
+}
+
+/** The values of `data` as float32, checking that it is an array or typed array of numbers. */
+function float32Values(data: unknown, size: number, shape: readonly number[]): Float32Array<ArrayBuffer> {
+  const arrayLike = Array.isArray(data) || (ArrayBuffer.isView(data) && !(data instanceof DataView));
+  if (!arrayLike) {
+    throw new KanError(
+      `Tensor.from: data must be an array or a typed array of numbers, got ${describe(data)}`,
+    );
+  }
+  const values = data as ArrayLike<unknown>;
+  if (values.length !== size) {
+    throw new KanError(
+      `Tensor.from: data has ${values.length} values but shape ${formatShape(shape)} needs ${size}`,
+    );
+  }
+  if (data instanceof Float32Array && data.buffer instanceof ArrayBuffer) {
+    return data as Float32Array<ArrayBuffer>;
+  }
+  if (Array.isArray(data) || data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    for (let i = 0; i < values.length; i++) {
+      if (typeof values[i] !== "number") {
+        throw new KanError(`Tensor.from: data[${i}] must be a number, got ${describe(values[i])}`);
+      }
+    }
+  }
+  return Float32Array.from(values as ArrayLike<number>);
 }
 
 /**
@@ -62,24 +91,25 @@ export class Tensor {
 
   /** A tensor of `shape` holding `data` (converted to float32). */
   static from(gpu: Gpu, data: ArrayLike<number>, shape: readonly number[]): Tensor {
+    checkGpu("Tensor.from", gpu);
     const size = shapeSize(shape, "Tensor.from: shape");
-    if (data?.length !== size) {
-      throw new KanError(
-        `Tensor.from: data has ${data?.length} values but shape ${formatShape(shape)} needs ${size}`,
-      );
-    }
+    checkTensorSize(gpu, `Tensor.from: a tensor of shape ${formatShape(shape)}`, size);
+    const values = float32Values(data, size, shape);
     const tensor = Tensor.empty(gpu, shape);
-    const values = data instanceof Float32Array && data.buffer instanceof ArrayBuffer
-      ? data as Float32Array<ArrayBuffer>
-      : Float32Array.from(data);
     if (size > 0) gpu.write(tensor.buffer, 0, values);
     tensor.firstNonFinite = values.findIndex((v) => !Number.isFinite(v));
     return tensor;
   }
 
-  /** A tensor of `shape` whose contents are undefined until written. */
+  /**
+   * A tensor of `shape` whose contents are undefined until written. A tensor
+   * larger than the device can bind to a kernel (`maxStorageBufferBindingSize`)
+   * is a {@linkcode KanError}, before anything is allocated.
+   */
   static empty(gpu: Gpu, shape: readonly number[]): Tensor {
+    checkGpu("Tensor.empty", gpu);
     const size = shapeSize(shape, "Tensor.empty: shape");
+    checkTensorSize(gpu, `a tensor of shape ${formatShape(shape)}`, size);
     return new Tensor(gpu, shape, gpu.pool.acquire(Math.max(4, size * 4), STORAGE_USAGE, "kan-tensor"));
   }
 

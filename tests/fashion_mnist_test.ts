@@ -5,9 +5,16 @@
  *
  * Bounds: the accuracy measured here (lavapipe, seed 0) less 5 points, for the
  * rounding differences between adapters. Measured: MLP 78.3%, B-spline KAN
- * 78.7%, FastKAN 81.1%, FasterKAN 67.8%, ReLU-KAN 65.5%. An untrained or
+ * 78.7%, FastKAN 81.1%, FasterKAN 67.8%, ReLU-KAN 46.8%. An untrained or
  * broken model scores about 10% (ten balanced classes, 1,000 test images
  * each), and so does one that learned only the class frequencies.
+ *
+ * FasterKAN and ReLU-KAN are chaotic here: an epoch of AdamW amplifies float32
+ * rounding differences of 1e-7 into points of accuracy. Seeds 0-4 measured
+ * FasterKAN 67.8, 74.1, 72.4, 71.4, 75.4% and ReLU-KAN 46.8, 54.0, 43.1, 66.4,
+ * 61.5%; computing AdamW's `1 - beta2` in float64 instead of float32 moved
+ * ReLU-KAN's seed 0 from 59.6% to 46.8%, and another CPU's LLVM code gave 65.5%.
+ * Their bounds sit below the lowest seed: 60% and 38%.
  */
 
 import { loadFashionMnist } from "../src/data/image_sets.ts";
@@ -23,8 +30,8 @@ const BOUNDS: Record<FitModel, number> = {
   mlp: 0.73,
   bspline: 0.73,
   fast: 0.76,
-  faster: 0.62,
-  relu: 0.60,
+  faster: 0.60,
+  relu: 0.38,
 };
 
 for (const [model, bound] of Object.entries(BOUNDS) as [FitModel, number][]) {

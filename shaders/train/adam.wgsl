@@ -13,6 +13,8 @@ struct Params {
   weight_decay: f32,
   step_size: f32,  // lr / bc1
   bc2_sqrt: f32,   // sqrt(bc2)
+  one_minus_beta1: f32, // 1 - beta1 and 1 - beta2, rounded from float64 (as torch's float32 Adam sees them)
+  one_minus_beta2: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -37,8 +39,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       g = fma(p.weight_decay, x, g);
     }
   }
-  let mi = m[i] + (g - m[i]) * (1.0 - p.beta1);
-  let vi = fma(p.beta2, v[i], (1.0 - p.beta2) * g * g);
+  let mi = m[i] + (g - m[i]) * p.one_minus_beta1;
+  let vi = fma(p.beta2, v[i], p.one_minus_beta2 * g * g);
   m[i] = mi;
   v[i] = vi;
   param[i] = x - p.step_size * mi / (sqrt(vi) / p.bc2_sqrt + p.eps);

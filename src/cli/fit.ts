@@ -20,7 +20,7 @@ import {
   plotLine,
   runFit,
 } from "../experiments/fitting.ts";
-import { integerFlag, listFlag, parseFlags, runCommand } from "./flags.ts";
+import { integerFlag, listFlag, parseFlags, prepareOutDir, runCommand } from "./flags.ts";
 import { lineChart } from "./svg.ts";
 
 const HELP = `Function fitting (ReLU-KAN paper protocol): 1,000 train / 100 test points,
@@ -118,7 +118,7 @@ export async function fitCommand(
   const steps = integerFlag("steps", values.steps, FIT_PROTOCOL.steps, 1);
   const seed = integerFlag("seed", values.seed, 0, 0);
   // Made before training, so that a run never ends without a place for its figures.
-  await Deno.mkdir(values.out!, { recursive: true });
+  await prepareOutDir("out", values.out!);
   const gpu = await Gpu.request();
   log(`adapter: ${gpu.adapterInfo.description}; ${steps} full-batch Adam steps per model`);
   const results: FitResult[] = [];

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Gpu, KanError } from "../../mod.ts";
 import {
   CENTERS,
@@ -20,6 +19,7 @@ import {
   PLOT_X,
   runForgetting,
 } from "../experiments/forgetting.ts";
+import { parseFlags, prepareOutDir, runCommand } from "./flags.ts";
 import { lineChart } from "./svg.ts";
 
 const HELP = `Catastrophic forgetting (KAN paper §3.5) for every model and optimizer.
@@ -27,7 +27,8 @@ const HELP = `Catastrophic forgetting (KAN paper §3.5) for every model and opti
 Usage: deno task forgetting [--optimizer NAME] [--model TEXT] [--out DIR]
   --optimizer NAME   only this setting: ${FORGETTING_OPTIMIZERS.map((o) => `"${o.name}"`).join(", ")}
   --model TEXT       only models whose name contains TEXT
-  --out DIR          where the SVGs go (default .)`;
+  --out DIR          where the SVGs go (default .)
+  -h, --help         this text`;
 
 /**
  * The y axis of the forgetting panels: the target's range (0 to 1) with a
@@ -61,29 +62,40 @@ export function forgettingFigure(optimizer: string, runs: { name: string; run: F
   }\n</svg>`;
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      optimizer: { type: "string" },
-      model: { type: "string" },
-      out: { type: "string", default: "." },
-      help: { type: "boolean", short: "h" },
-    },
+/** Runs the experiment for the parsed command line; prints the matrices and the summary table. */
+export async function forgettingCommand(
+  args: string[],
+  log: (line: string) => void = console.log,
+): Promise<void> {
+  const { values, help } = parseFlags(args, {
+    optimizer: { type: "string" },
+    model: { type: "string" },
+    out: { type: "string", default: "." },
   });
-  if (values.help) {
-    console.log(HELP);
-    Deno.exit(0);
+  if (help) {
+    log(HELP);
+    return;
   }
-  const optimizers = FORGETTING_OPTIMIZERS.filter((o) => !values.optimizer || o.name === values.optimizer);
-  const models = FORGETTING_MODELS.filter((m) => !values.model || m.name.includes(values.model));
-  if (optimizers.length === 0 || models.length === 0) {
-    console.error(`error: no such optimizer or model; see --help`);
-    Deno.exit(2);
+  const optimizers = FORGETTING_OPTIMIZERS.filter((o) =>
+    values.optimizer === undefined || o.name === values.optimizer
+  );
+  if (optimizers.length === 0) {
+    throw new KanError(
+      `--optimizer must be one of ${
+        FORGETTING_OPTIMIZERS.map((o) => `"${o.name}"`).join(", ")
+      }, got "${values.optimizer}"`,
+    );
   }
-  await Deno.mkdir(values.out!, { recursive: true });
+  const models = FORGETTING_MODELS.filter((m) => values.model === undefined || m.name.includes(values.model));
+  if (models.length === 0) {
+    throw new KanError(
+      `--model "${values.model}" matches none of ${FORGETTING_MODELS.map((m) => `"${m.name}"`).join(", ")}`,
+    );
+  }
+  const out = values.out!;
+  await prepareOutDir("out", out);
   const gpu = await Gpu.request();
-  console.log(`adapter: ${gpu.adapterInfo.description}`);
+  log(`adapter: ${gpu.adapterInfo.description}`);
   const summary: string[] = [];
   try {
     for (const optimizer of optimizers) {
@@ -91,28 +103,26 @@ if (import.meta.main) {
       for (const model of models) {
         const run = await runForgetting(gpu, model, optimizer);
         runs.push({ name: model.name, run });
-        console.log(
+        log(
           `\n${model.name}, ${optimizer.name} (${run.seconds.toFixed(1)} s): MSE on region q after phase p`,
         );
-        console.log(`  p\\q ${CENTERS.map((_, q) => `   ${q + 1}    `).join("")}`);
+        log(`  p\\q ${CENTERS.map((_, q) => `   ${q + 1}    `).join("")}`);
         run.matrix.forEach((row, p) =>
-          console.log(`  ${p + 1}   ${row.map((v) => v.toExponential(1).padEnd(8)).join("")}`)
+          log(`  ${p + 1}   ${row.map((v) => v.toExponential(1).padEnd(8)).join("")}`)
         );
         summary.push(
           `| ${model.name} | ${optimizer.name} | ${earlierRegionsMse(run.matrix).toExponential(2)} |`,
         );
       }
-      const file = `${values.out}/forgetting-${optimizer.name.replace(/\s+/g, "-")}.svg`;
+      const file = `${out}/forgetting-${optimizer.name.replace(/\s+/g, "-")}.svg`;
       await Deno.writeTextFile(file, forgettingFigure(optimizer.name, runs));
-      console.log(`\nwrote ${file}`);
+      log(`\nwrote ${file}`);
     }
-  } catch (e) {
-    if (!(e instanceof KanError)) throw e;
-    console.error(`error: ${e.message}`);
-    Deno.exit(1);
   } finally {
     gpu.destroy();
   }
-  console.log("\n| model | optimizer | mean MSE of the four earlier regions after phase 5 |\n|---|---|---|");
-  console.log(summary.join("\n"));
+  log("\n| model | optimizer | mean MSE of the four earlier regions after phase 5 |\n|---|---|---|");
+  log(summary.join("\n"));
 }
+
+if (import.meta.main) await runCommand(forgettingCommand);

@@ -18,7 +18,7 @@ import { FIT_FUNCTIONS, FIT_MODEL_TITLES, FIT_MODELS, FIT_PROTOCOL } from "../ex
 import { SPEED_FUNCTIONS, SPEED_REFERENCE_SECONDS, speedJob } from "../experiments/speed.ts";
 import { fitFunctions, fitTable } from "./fit.ts";
 import { forgettingFigure } from "./forgetting.ts";
-import { integerFlag, listFlag, parseFlags, runCommand } from "./flags.ts";
+import { integerFlag, listFlag, parseFlags, prepareOutDir, runCommand } from "./flags.ts";
 
 const HELP = `Writes REPORT.md with the fitting table, the forgetting experiment and a short speed set.
 
@@ -88,7 +88,7 @@ export async function reportCommand(
     throw new KanError(`--optimizers: known are ${FORGETTING_OPTIMIZERS.map((o) => o.name).join(", ")}`);
   }
   const out = values.out!;
-  await Deno.mkdir(out, { recursive: true });
+  await prepareOutDir("out", out);
   const gpu = await Gpu.request();
   const adapter = gpu.adapterInfo.description;
   const software = gpu.adapterInfo.isFallbackAdapter;

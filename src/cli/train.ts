@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import {
   Adam,
   AdamW,
@@ -23,6 +22,19 @@ import {
 } from "../../mod.ts";
 import { loadFashionMnist, loadMnistDigits } from "../data/image_sets.ts";
 import { FUNCTIONS, functionSplit } from "../data/synthetic.ts";
+import { SPLINE_ORDER } from "../layers/bspline_kan.ts";
+import {
+  check,
+  checkTensorSize,
+  COUNT,
+  FRACTION,
+  integer,
+  NON_NEGATIVE,
+  oneOf,
+  POSITIVE,
+  type Rule,
+} from "../validate.ts";
+import { checkWritableFile, numberFlag, parseFlags, runCommand } from "./flags.ts";
 import { lineChart } from "./svg.ts";
 
 const HELP = `Train a KAN family member on the GPU.
@@ -55,19 +67,34 @@ Files
   --plot FILE.svg    write the loss curve
   -h, --help         this text`;
 
-const NUMBER_FLAGS = [
-  "grid",
-  "order",
-  "lr",
-  "momentum",
-  "weight-decay",
-  "steps",
-  "epochs",
-  "batch",
-  "train-size",
-  "seed",
-  "log-every",
-] as const;
+/** The flags that take a number. */
+type NumberFlag =
+  | "grid"
+  | "order"
+  | "lr"
+  | "momentum"
+  | "weight-decay"
+  | "steps"
+  | "epochs"
+  | "batch"
+  | "train-size"
+  | "seed"
+  | "log-every";
+
+/** The number flags, each with the rule of the option it sets. */
+const NUMBER_FLAGS: Record<NumberFlag, Rule<number>> = {
+  grid: COUNT,
+  order: integer(0),
+  lr: POSITIVE,
+  momentum: FRACTION,
+  "weight-decay": NON_NEGATIVE,
+  steps: COUNT,
+  epochs: COUNT,
+  batch: COUNT,
+  "train-size": COUNT,
+  seed: integer(0),
+  "log-every": COUNT,
+};
 
 /** Parsed command line. */
 export interface TrainArgs {
@@ -75,58 +102,68 @@ export interface TrainArgs {
   model: BasisName;
   width?: number[];
   optimizer: string;
-  numbers: Partial<Record<(typeof NUMBER_FLAGS)[number], number>>;
+  numbers: Partial<Record<NumberFlag, number>>;
   load?: string;
   save?: string;
   plot?: string;
   help: boolean;
 }
 
-/** Parses and checks the command line; a bad flag or value is a {@linkcode KanError}. */
+const IMAGE_SETS = ["fmnist", "mnist"];
+const DATASETS = [...Object.keys(FUNCTIONS), ...IMAGE_SETS];
+const MODELS: readonly BasisName[] = ["bspline", "fast", "faster", "relu", "mlp"];
+const OPTIMIZERS = ["adam", "adamw", "sgd", "lbfgs"];
+
+/** Which values of `--model`, `--optimizer` or `--data` a flag applies to. */
+const APPLIES: Partial<Record<NumberFlag, { flag: "model" | "optimizer" | "data"; to: readonly string[] }>> =
+  {
+    grid: { flag: "model", to: ["bspline", "fast", "faster", "relu"] },
+    order: { flag: "model", to: ["bspline", "relu"] },
+    momentum: { flag: "optimizer", to: ["sgd"] },
+    "weight-decay": { flag: "optimizer", to: ["sgd", "adam", "adamw"] },
+    "train-size": { flag: "data", to: [...Object.keys(FUNCTIONS), "fmnist"] },
+  };
+
+/**
+ * Parses and checks the command line, every flag before any work: a bad flag,
+ * value or combination is a {@linkcode KanError} naming the flag.
+ */
 export function parseTrainArgs(args: string[]): TrainArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        data: { type: "string", default: "f1" },
-        model: { type: "string", default: "bspline" },
-        width: { type: "string" },
-        optimizer: { type: "string" },
-        load: { type: "string" },
-        save: { type: "string" },
-        plot: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-        ...Object.fromEntries(NUMBER_FLAGS.map((f) => [f, { type: "string" as const }])),
-      },
-    });
-  } catch (cause) {
-    throw new KanError(`${(cause as Error).message}; see --help`, { cause });
-  }
-  const v = parsed.values as Record<string, string | boolean | undefined>;
-  const datasets = [...Object.keys(FUNCTIONS), "fmnist", "mnist"];
-  if (!datasets.includes(v.data as string)) {
-    throw new KanError(`--data must be one of ${datasets.join(", ")}, got "${v.data}"`);
-  }
-  const models = ["bspline", "fast", "faster", "relu", "mlp"];
-  if (!models.includes(v.model as string)) {
-    throw new KanError(`--model must be one of ${models.join(", ")}, got "${v.model}"`);
-  }
-  const image = v.data === "fmnist" || v.data === "mnist";
-  const optimizer = (v.optimizer as string | undefined) ?? (image ? "adamw" : "adam");
-  if (!["adam", "adamw", "sgd", "lbfgs"].includes(optimizer)) {
-    throw new KanError(`--optimizer must be one of adam, adamw, sgd, lbfgs, got "${optimizer}"`);
-  }
+  const { values: v, help } = parseFlags(args, {
+    data: { type: "string", default: "f1" },
+    model: { type: "string", default: "bspline" },
+    width: { type: "string" },
+    optimizer: { type: "string" },
+    load: { type: "string" },
+    save: { type: "string" },
+    plot: { type: "string" },
+    ...Object.fromEntries(Object.keys(NUMBER_FLAGS).map((f) => [f, { type: "string" as const }])),
+  });
+  const data = check("--data", v.data, oneOf(DATASETS), JSON.stringify(v.data));
+  const model = check("--model", v.model, oneOf(MODELS), JSON.stringify(v.model));
+  const image = IMAGE_SETS.includes(data);
+  const optimizer = check(
+    "--optimizer",
+    v.optimizer ?? (image ? "adamw" : "adam"),
+    oneOf(OPTIMIZERS),
+    JSON.stringify(v.optimizer),
+  );
+  const chosen = { model, optimizer, data };
   const numbers: TrainArgs["numbers"] = {};
-  for (const flag of NUMBER_FLAGS) {
-    if (v[flag] === undefined) continue;
-    const n = Number(v[flag]);
-    const integer = !["lr", "momentum", "weight-decay"].includes(flag);
-    if (!Number.isFinite(n) || (integer && (!Number.isInteger(n) || n < (flag === "seed" ? 0 : 1)))) {
+  for (const [flag, rule] of Object.entries(NUMBER_FLAGS) as [NumberFlag, Rule<number>][]) {
+    const n = numberFlag(
+      flag,
+      v[flag],
+      flag === "order" && model === "bspline" ? SPLINE_ORDER : rule,
+      undefined,
+    );
+    if (n === undefined) continue;
+    const applies = APPLIES[flag];
+    if (applies && !applies.to.includes(chosen[applies.flag])) {
       throw new KanError(
-        `--${flag} must be ${integer ? "a positive integer" : "a number"}, got "${v[flag]}"`,
+        `--${flag} does not apply to --${applies.flag} ${chosen[applies.flag]} (only to ${
+          applies.to.join(", ")
+        })`,
       );
     }
     numbers[flag] = n;
@@ -136,33 +173,49 @@ export function parseTrainArgs(args: string[]): TrainArgs {
   }
   let width: number[] | undefined;
   if (v.width !== undefined) {
-    width = (v.width as string).split(",").map(Number);
-    if (width.length < 2 || !width.every((w) => Number.isInteger(w) && w >= 1)) {
-      throw new KanError(`--width must list at least two positive integers, e.g. 2,5,1; got "${v.width}"`);
+    width = check(
+      "--width",
+      v.width.split(",").map((w) => w.trim() === "" ? Number.NaN : Number(w)),
+      WIDTHS,
+      JSON.stringify(v.width),
+    );
+    const inputs = image ? 784 : FUNCTIONS[data].inputs;
+    const outputs = image ? 10 : 1;
+    if (width[0] !== inputs || width.at(-1) !== outputs) {
+      throw new KanError(
+        `--width ${v.width} does not fit --data ${data}: it needs ${inputs} inputs and ${outputs} outputs`,
+      );
     }
   }
-  return {
-    data: v.data as string,
-    model: v.model as BasisName,
-    width,
-    optimizer,
-    numbers,
-    load: v.load as string | undefined,
-    save: v.save as string | undefined,
-    plot: v.plot as string | undefined,
-    help: v.help as boolean,
-  };
+  for (const flag of ["load", "save", "plot"] as const) {
+    if (v[flag]?.trim() === "") throw new KanError(`--${flag} needs a file path, got ""`);
+  }
+  if (v.save !== undefined && v.save === v.plot) {
+    throw new KanError(`--save and --plot name the same file ${v.save}`);
+  }
+  return { data, model, width, optimizer, numbers, load: v.load, save: v.save, plot: v.plot, help };
 }
+
+const WIDTHS: Rule<number[]> = {
+  expected: "at least two positive integers separated by commas, e.g. 2,5,1",
+  test: (w): w is number[] => Array.isArray(w) && w.length >= 2 && w.every((n) => COUNT.test(n)),
+};
 
 function layerOptions(a: TrainArgs): Record<string, number> {
   const { grid, order } = a.numbers;
   const o: Record<string, number> = {};
-  if (a.model === "bspline") Object.assign(o, grid && { gridSize: grid }, order && { splineOrder: order });
-  if (a.model === "relu") Object.assign(o, grid && { g: grid }, order && { k: order });
-  if ((a.model === "fast" || a.model === "faster") && grid) o.numGrids = grid;
-  if (a.model === "mlp" && (grid || order)) {
-    throw new KanError("--grid and --order do not apply to --model mlp");
+  const set = (name: string, value: number | undefined) => {
+    if (value !== undefined) o[name] = value;
+  };
+  if (a.model === "bspline") {
+    set("gridSize", grid);
+    set("splineOrder", order);
   }
+  if (a.model === "relu") {
+    set("g", grid);
+    set("k", order);
+  }
+  if (a.model === "fast" || a.model === "faster") set("numGrids", grid);
   return o;
 }
 
@@ -187,8 +240,11 @@ export async function train(
   a: TrainArgs,
   log: (line: string) => void = console.log,
 ): Promise<Record<string, number>> {
-  const image = a.data === "fmnist" || a.data === "mnist";
+  const image = IMAGE_SETS.includes(a.data);
   const seed = a.numbers.seed ?? 0;
+  // Checked before any training, so that a run never ends without a place for its results.
+  if (a.save !== undefined) await checkWritableFile("save", a.save);
+  if (a.plot !== undefined) await checkWritableFile("plot", a.plot);
   const gpu = await Gpu.request();
   try {
     let split;
@@ -201,16 +257,13 @@ export async function train(
       width = a.width ?? [784, 64, 10];
       loss = "crossEntropy";
     } else {
-      split = functionSplit(a.data, { seed, train: a.numbers["train-size"] });
+      const rows = a.numbers["train-size"];
+      if (rows !== undefined) checkTensorSize(gpu, `--train-size ${rows}`, rows * FUNCTIONS[a.data].inputs);
+      split = functionSplit(a.data, { seed, train: rows });
       width = a.width ?? (a.model === "mlp" ? [split.fn.inputs, 64, 64, 1] : split.fn.width);
       loss = "mse";
     }
     const inputs = image ? 784 : (split as ReturnType<typeof functionSplit>).fn.inputs;
-    if (width[0] !== inputs || width.at(-1) !== (image ? 10 : 1)) {
-      throw new KanError(
-        `--width ${width} does not fit ${a.data}: it needs ${inputs} inputs and ${image ? 10 : 1} outputs`,
-      );
-    }
     const tensors = (d: { x: Float32Array; y: Float32Array; rows: number }) => ({
       x: Tensor.from(gpu, d.x, [d.rows, inputs]),
       y: Tensor.from(gpu, d.y, image ? [d.rows] : [d.rows, 1]),
@@ -218,7 +271,14 @@ export async function train(
     const trainSet = tensors(split.train);
     const testSet = tensors(split.test);
     const model = kan(gpu, width, { basis: a.model, seed, ...layerOptions(a) } as never);
-    if (a.load) model.loadStateDict(await loadSafetensors(a.load));
+    if (a.load !== undefined) {
+      try {
+        model.loadStateDict(await loadSafetensors(a.load));
+      } catch (e) {
+        if (!(e instanceof KanError)) throw e;
+        throw new KanError(`--load ${a.load}: ${e.message}`, { cause: e });
+      }
+    }
     const optimizer = makeOptimizer(a);
     const epochs = a.numbers.epochs ?? (image && a.numbers.steps === undefined ? 1 : undefined);
     const steps = epochs === undefined ? a.numbers.steps ?? 2000 : undefined;
@@ -281,7 +341,7 @@ export async function train(
         model: a.model,
         width: width.join(","),
         data: a.data,
-        ...layerOptions(a) as unknown as Record<string, string>,
+        ...Object.fromEntries(Object.entries(layerOptions(a)).map(([k, v]) => [k, String(v)])),
       });
       log(`saved ${a.save}`);
     }
@@ -301,14 +361,11 @@ export async function train(
   }
 }
 
-if (import.meta.main) {
-  try {
-    const args = parseTrainArgs(Deno.args);
-    if (args.help) console.log(HELP);
-    else await train(args);
-  } catch (e) {
-    if (!(e instanceof KanError)) throw e;
-    console.error(`error: ${e.message}`);
-    Deno.exit(2);
-  }
+/** Runs the command line: `--help`, or a training job. */
+export async function trainCommand(args: string[], log: (line: string) => void = console.log): Promise<void> {
+  const parsed = parseTrainArgs(args);
+  if (parsed.help) log(HELP);
+  else await train(parsed, log);
 }
+
+if (import.meta.main) await runCommand(trainCommand);

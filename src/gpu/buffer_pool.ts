@@ -46,20 +46,40 @@ export class BufferPool {
   #idleBytes = 0;
   #peakBytes = 0;
 
-  /** Creates an empty pool on `device`. */
-  constructor(device: GPUDevice) {
+  #report: (error: Promise<string | null>) => void;
+
+  /**
+   * Creates an empty pool on `device`. `report` receives, for each buffer
+   * created, a promise of the message of the error its creation caused (out
+   * of memory) or `null`.
+   */
+  constructor(device: GPUDevice, report: (error: Promise<string | null>) => void = () => {}) {
     this.#device = device;
+    this.#report = report;
   }
 
   /** A buffer of at least `bytes` bytes with exactly `usage`; release it when done. */
   acquire(bytes: number, usage: number, label = "kan-buffer"): GPUBuffer {
-    const size = sizeClass(bytes);
+    const size = Math.max(
+      Math.ceil(bytes / 4) * 4,
+      Math.min(sizeClass(bytes), this.#device.limits.maxBufferSize),
+    );
     const key = `${usage}:${size}`;
     let buffer = this.#idle.get(key)?.pop();
     if (buffer) {
       this.#idleBytes -= size;
     } else {
+      this.#device.pushErrorScope("out-of-memory");
       buffer = this.#device.createBuffer({ label, size, usage });
+      this.#report(
+        this.#device.popErrorScope().then(
+          (error) =>
+            error
+              ? `out of GPU memory creating a buffer of ${size} bytes (${label}): ${error.message}`
+              : null,
+          (error) => `creating a buffer of ${size} bytes (${label}) failed: ${error}`,
+        ),
+      );
     }
     this.#live.add(buffer);
     this.#liveBytes += size;

@@ -11,6 +11,7 @@ import { BufferPool } from "./buffer_pool.ts";
 import { type Kernel, KernelCache, type KernelSpec } from "./kernel.ts";
 import { LoopTripCounter } from "./loop_trips.ts";
 import { type BufferRange, Recorder, type WorkCounters, type Workgroups } from "./recorder.ts";
+import { BOOLEAN, checkOptions, oneOf, option } from "../validate.ts";
 
 /** Options of {@linkcode Gpu.request}. */
 export interface GpuRequestOptions {
@@ -115,7 +116,9 @@ export class Gpu {
     this.features = new Set(
       [...device.features].filter((f) => OPTIONAL_FEATURES.includes(f as GPUFeatureName)),
     );
-    this.pool = new BufferPool(device);
+    this.pool = new BufferPool(device, (message) => {
+      this.#track(message.then((m) => m === null ? null : new KanError(m)));
+    });
     this.#kernels = new KernelCache(device);
     this.#loopTrips = countLoopTrips ? new LoopTripCounter(device) : null;
     this.#recorder = new Recorder(
@@ -142,14 +145,20 @@ export class Gpu {
    * that says what to install when there is no adapter.
    */
   static async request(options: GpuRequestOptions = {}): Promise<Gpu> {
+    checkOptions("Gpu.request", options, ["powerPreference", "forceFallbackAdapter", "countLoopTrips"]);
+    const powerPreference = option(
+      "Gpu.request",
+      options,
+      "powerPreference",
+      oneOf<GPUPowerPreference>(["low-power", "high-performance"]),
+    );
+    const forceFallbackAdapter = option("Gpu.request", options, "forceFallbackAdapter", BOOLEAN);
+    const countLoopTrips = option("Gpu.request", options, "countLoopTrips", BOOLEAN, false);
     const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
     if (!gpu) throw new KanError(`Gpu.request: this runtime has no navigator.gpu; ${MISSING_ADAPTER_HELP}`);
     let adapter: GPUAdapter | null;
     try {
-      adapter = await gpu.requestAdapter({
-        powerPreference: options.powerPreference,
-        forceFallbackAdapter: options.forceFallbackAdapter,
-      });
+      adapter = await gpu.requestAdapter({ powerPreference, forceFallbackAdapter });
     } catch (cause) {
       throw new KanError(`Gpu.request: requestAdapter failed (${cause}); ${MISSING_ADAPTER_HELP}`, { cause });
     }
@@ -170,7 +179,7 @@ export class Gpu {
       device: info.device,
       description: info.description,
       isFallbackAdapter: info.isFallbackAdapter ?? false,
-    }, options.countLoopTrips === true);
+    }, countLoopTrips);
   }
 
   /** Memory and work counters; see {@linkcode GpuStats}. */
@@ -257,7 +266,9 @@ export class Gpu {
       if (padded > 0) this.#recorder.copy(buffer, offset, staging, 0, padded);
       this.#recorder.submit();
       this.#counters.readbacks++;
-      await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, padded), this.#lostPromise]);
+      const mapped = staging.mapAsync(GPUMapMode.READ, 0, padded);
+      mapped.catch(() => {}); // when the device is lost first, the race below settles without it
+      await Promise.race([mapped, this.#lostPromise]);
       const out = staging.getMappedRange(0, padded).slice(0, size);
       staging.unmap();
       await this.#throwErrors();
@@ -272,7 +283,9 @@ export class Gpu {
     this.assertAlive();
     this.#recorder.submit();
     this.#counters.readbacks++;
-    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.#lostPromise]);
+    const done = this.device.queue.onSubmittedWorkDone();
+    done.catch(() => {});
+    await Promise.race([done, this.#lostPromise]);
     await this.#throwErrors();
   }
 

@@ -44,7 +44,7 @@ export function packParams(layout: string, ...values: number[]): Uint8Array {
 }
 
 /** Largest workgroup count of one dimension that every WebGPU device accepts. */
-const MAX_PER_DIMENSION = 65535;
+export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
 /**
  * Workgroup counts covering `count` items with `size` threads per workgroup,
@@ -53,7 +53,7 @@ const MAX_PER_DIMENSION = 65535;
  */
 export function linearGrid(count: number, size: number): [number, number] {
   const groups = Math.ceil(count / size);
-  if (groups <= MAX_PER_DIMENSION) return [groups, 1];
-  const y = Math.ceil(groups / MAX_PER_DIMENSION);
+  if (groups <= MAX_WORKGROUPS_PER_DIMENSION) return [groups, 1];
+  const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION);
   return [Math.ceil(groups / y), y];
 }

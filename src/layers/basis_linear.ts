@@ -13,7 +13,7 @@
 import type { Basis } from "../basis/basis.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import type { BindingKind, Kernel } from "../gpu/kernel.ts";
-import { linearGrid, packParams } from "../gpu/params.ts";
+import { linearGrid, MAX_WORKGROUPS_PER_DIMENSION, packParams } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import { reduceParts } from "../ops/reduce_rows.ts";
 import {
@@ -53,7 +53,14 @@ export const DIRECT_BELOW = 16;
 /** `"auto"` picks the direct entry points for products of at most this many multiply-adds. */
 export const DIRECT_WORK = 2 ** 22;
 
+/**
+ * Whether the direct entry points run: as {@linkcode kernelPath} says, and
+ * always when the tiles of a dimension would outnumber the workgroups a
+ * dispatch may have along it (the direct grid spills into a second dimension).
+ */
 function direct(dims: LayerDims, nb: number): boolean {
+  const dimensions = [dims.batch, dims.inDim, dims.outDim, dims.inDim * nb];
+  if (dimensions.some((n) => tiles(n) > MAX_WORKGROUPS_PER_DIMENSION)) return true;
   if (kernelPath.mode !== "auto") return kernelPath.mode === "direct";
   return dims.outDim < DIRECT_BELOW || dims.batch * dims.outDim * dims.inDim * nb <= DIRECT_WORK;
 }

@@ -6,20 +6,37 @@
  */
 
 import type { Basis } from "../basis/basis.ts";
-import { bsplineBasis, bsplineReference, uniformKnots } from "../basis/bspline.ts";
+import { bsplineBasis, bsplineReference, MAX_SPLINE_ORDER, uniformKnots } from "../basis/bspline.ts";
 import { identityBasis, siluBasis } from "../basis/single.ts";
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import { Tensor } from "../tensor.ts";
+import {
+  BOOLEAN,
+  checkOptions,
+  COUNT,
+  describe,
+  FINITE,
+  integer,
+  MIN_NORMAL_FLOAT32,
+  oneOf,
+  option,
+  RANGE,
+  type Rule,
+  SEED,
+  UNIT_INTERVAL,
+} from "../validate.ts";
 import { basisForward, basisGradInput, basisGradWeight, reduceRows } from "./basis_linear.ts";
-import { kaimingUniform, leastSquares, Rng } from "./init.ts";
-import { checkNumber, checkOptions, Layer, type ReferenceLayer, type Trace } from "./layer.ts";
-import { Parameter } from "./parameter.ts";
+import { type BandedRows, kaimingUniform, leastSquares, Rng } from "./init.ts";
+import { Layer, type ReferenceLayer, type Trace } from "./layer.ts";
+import { Parameter, type StateDict } from "./parameter.ts";
 import { basisBackwardReference, basisForwardReference } from "./reference_ops.ts";
 import { splineScaleBackward, splineScaleForward } from "./spline_scale.ts";
 
 /** pykan's `base_fun`: SiLU, the identity, or no base branch. */
 export type BaseActivation = "silu" | "identity" | "zero";
+
+const BASE_ACTIVATION: Rule<BaseActivation> = oneOf<BaseActivation>(["silu", "identity", "zero"]);
 
 /** Options of {@linkcode BSplineKAN}, with efficient-kan's defaults. */
 export interface BSplineKANOptions {
@@ -45,7 +62,8 @@ export interface BSplineKANOptions {
   seed?: number;
 }
 
-const OPTION_NAMES = [
+/** The options {@linkcode BSplineKAN} takes. */
+export const BSPLINE_KAN_OPTIONS: readonly string[] = [
   "gridSize",
   "splineOrder",
   "gridRange",
@@ -56,7 +74,26 @@ const OPTION_NAMES = [
   "gridEps",
   "bias",
   "seed",
-] as const;
+];
+
+/** `splineOrder`: what the WGSL supports. */
+export const SPLINE_ORDER: Rule<number> = integer(0, MAX_SPLINE_ORDER);
+
+/**
+ * Throws a {@linkcode KanError} naming `where` unless the knots `row` are
+ * strictly increasing with spacings that stay non-zero in float32 on a GPU
+ * (the recurrence divides by them; equal knots give NaN, as in the original).
+ */
+export function checkGridRow(where: string, row: ArrayLike<number>): void {
+  for (let m = 1; m < row.length; m++) {
+    if (!(Math.fround(Math.fround(row[m]) - Math.fround(row[m - 1])) >= MIN_NORMAL_FLOAT32)) {
+      throw new KanError(
+        `${where} must be strictly increasing (with float32 spacings >= ${MIN_NORMAL_FLOAT32}), ` +
+          `but knot ${m - 1} is ${row[m - 1]} and knot ${m} is ${row[m]}`,
+      );
+    }
+  }
+}
 
 /**
  * A KAN layer with B-spline bases.
@@ -86,27 +123,31 @@ export class BSplineKAN extends Layer {
   /** A layer of `inFeatures * outFeatures` learnable splines; see {@linkcode BSplineKANOptions}. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, options: BSplineKANOptions = {}) {
     super(gpu, inFeatures, outFeatures, "BSplineKAN");
-    checkOptions("BSplineKAN", options, OPTION_NAMES);
+    const kind = this.kind;
+    checkOptions(kind, options, BSPLINE_KAN_OPTIONS);
     const o = {
-      gridSize: options.gridSize ?? 5,
-      splineOrder: options.splineOrder ?? 3,
-      gridRange: options.gridRange ?? [-1, 1] as [number, number],
-      scaleNoise: checkNumber("BSplineKAN", "scaleNoise", options.scaleNoise ?? 0.1),
-      scaleBase: checkNumber("BSplineKAN", "scaleBase", options.scaleBase ?? 1),
-      scaleSpline: checkNumber("BSplineKAN", "scaleSpline", options.scaleSpline ?? 1),
-      baseActivation: options.baseActivation ?? "silu",
-      gridEps: checkNumber("BSplineKAN", "gridEps", options.gridEps ?? 0.02),
-      bias: options.bias ?? false,
+      gridSize: option(kind, options, "gridSize", COUNT, 5),
+      splineOrder: option(kind, options, "splineOrder", SPLINE_ORDER, 3),
+      gridRange: [...option(kind, options, "gridRange", RANGE, [-1, 1])] as [number, number],
+      scaleNoise: option(kind, options, "scaleNoise", FINITE, 0.1),
+      scaleBase: option(kind, options, "scaleBase", FINITE, 1),
+      scaleSpline: option(kind, options, "scaleSpline", FINITE, 1),
+      baseActivation: option(kind, options, "baseActivation", BASE_ACTIVATION, "silu"),
+      gridEps: option(kind, options, "gridEps", UNIT_INTERVAL, 0.02),
+      bias: option(kind, options, "bias", BOOLEAN, false),
     };
-    const [lo, hi] = o.gridRange;
-    if (!Array.isArray(o.gridRange) || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
-      throw new KanError(`BSplineKAN: option "gridRange" must be [lo, hi] with lo < hi, got ${o.gridRange}`);
-    }
-    if (!["silu", "identity", "zero"].includes(o.baseActivation)) {
+    const seed = option(kind, options, "seed", SEED, 0);
+    const nb = o.gridSize + o.splineOrder;
+    this.checkParameterSize("grid", [inFeatures, nb + o.splineOrder + 1]);
+    this.checkParameterSize("spline_weight", [outFeatures, inFeatures, nb]);
+    const knots = uniformKnots(o.gridSize, o.splineOrder, o.gridRange);
+    if (!knots.every(Number.isFinite)) {
       throw new KanError(
-        `BSplineKAN: option "baseActivation" must be silu, identity or zero, got ${o.baseActivation}`,
+        `${kind}: option "gridRange" ${describe(o.gridRange)} with gridSize ${o.gridSize} and splineOrder ` +
+          `${o.splineOrder} puts knots beyond float32's range`,
       );
     }
+    checkGridRow(`${kind}: the grid of option "gridRange" ${describe(o.gridRange)}`, knots);
     this.options = o;
     this.basis = bsplineBasis(o.gridSize, o.splineOrder);
     this.#baseBasis = o.baseActivation === "silu"
@@ -115,13 +156,16 @@ export class BSplineKAN extends Layer {
       ? identityBasis
       : null;
 
-    const nb = this.basis.count;
-    const knots = uniformKnots(o.gridSize, o.splineOrder, o.gridRange);
     const grid = new Float32Array(inFeatures * knots.length);
     for (let i = 0; i < inFeatures; i++) grid.set(knots, i * knots.length);
-    const rng = new Rng(options.seed ?? 0);
+    const rng = new Rng(seed);
     const baseWeight = kaimingUniform(rng, outFeatures * inFeatures, inFeatures, Math.sqrt(5) * o.scaleBase);
     const splineWeight = this.#fitNoise(rng, knots);
+    if (!splineWeight.every(Number.isFinite)) {
+      throw new KanError(
+        `${kind}: option "scaleNoise" = ${o.scaleNoise} makes spline_weight overflow float32`,
+      );
+    }
     const scaler = kaimingUniform(rng, outFeatures * inFeatures, inFeatures, Math.sqrt(5) * o.scaleSpline);
     this.#grid = Parameter.of(gpu, "grid", [inFeatures, knots.length], grid, false);
     this.#baseWeight = Parameter.of(
@@ -145,16 +189,25 @@ export class BSplineKAN extends Layer {
     const { inFeatures: inDim, outFeatures: outDim } = this;
     const nb = this.basis.count;
     const out = new Float32Array(outDim * inDim * nb);
-    const a = new Float64Array((g + 1) * nb);
+    // At grid point r only the bases r .. r + k are non-zero.
+    const a: BandedRows = {
+      rows: g + 1,
+      cols: nb,
+      width: k + 1,
+      first: Int32Array.from({ length: g + 1 }, (_, r) => r),
+      values: new Float64Array((g + 1) * (k + 1)),
+    };
     for (let r = 0; r <= g; r++) {
-      for (let j = 0; j < nb; j++) a[r * nb + j] = bsplineReference(knots, 0, k, j, knots[k + r])[0];
+      for (let t = 0; t <= k && r + t < nb; t++) {
+        a.values[r * (k + 1) + t] = bsplineReference(knots, 0, k, r + t, knots[k + r])[0];
+      }
     }
     for (let i = 0; i < inDim; i++) {
       const noise = Float64Array.from(
         { length: (g + 1) * outDim },
         () => (rng.uniform() - 0.5) * scaleNoise / g,
       );
-      const coeff = leastSquares(a, g + 1, nb, noise, outDim);
+      const coeff = leastSquares(a, noise, outDim);
       for (let o = 0; o < outDim; o++) {
         for (let j = 0; j < nb; j++) out[(o * inDim + i) * nb + j] = coeff[j * outDim + o];
       }
@@ -250,6 +303,16 @@ export class BSplineKAN extends Layer {
       },
       release: () => weff.dispose(),
     };
+  }
+
+  /** Refuses a `grid` whose rows are not strictly increasing, before anything is loaded. */
+  override checkState(dict: StateDict, prefix = ""): void {
+    const key = `${prefix}grid`;
+    const { data } = dict[key];
+    const width = this.#grid.shape[1];
+    for (let i = 0; i < this.inFeatures; i++) {
+      checkGridRow(`loadStateDict: "${key}" row ${i}`, data.slice(i * width, (i + 1) * width));
+    }
   }
 
   /** The float64 version. */

@@ -10,7 +10,17 @@ import { gaussianRbfBasis } from "../basis/gaussian_rbf.ts";
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import { Rng, torchDefaultInit, truncNormal } from "./init.ts";
-import { checkNumber, checkOptions } from "./layer.ts";
+import {
+  BOOLEAN,
+  check,
+  checkOptions,
+  COUNT,
+  FINITE,
+  NON_NEGATIVE,
+  option,
+  POSITIVE,
+  SEED,
+} from "../validate.ts";
 import { NormalizedBasisLayer, type NormalizedBasisParameters } from "./normalized_basis_layer.ts";
 import { Parameter } from "./parameter.ts";
 
@@ -34,7 +44,8 @@ export interface FastKANOptions {
   seed?: number;
 }
 
-const OPTION_NAMES = [
+/** The options {@linkcode FastKAN} takes. */
+export const FAST_KAN_OPTIONS: readonly string[] = [
   "gridMin",
   "gridMax",
   "numGrids",
@@ -43,7 +54,7 @@ const OPTION_NAMES = [
   "useLayerNorm",
   "splineWeightInitScale",
   "seed",
-] as const;
+];
 
 /** `numGrids` centers evenly from `lo` to `hi` (torch.linspace in float32). */
 export function linspace(lo: number, hi: number, n: number): Float32Array {
@@ -51,23 +62,43 @@ export function linspace(lo: number, hi: number, n: number): Float32Array {
 }
 
 /**
- * The input LayerNorm's `layernorm.weight` (ones) and `layernorm.bias` (zeros),
- * or null when `use` is false. Throws where a LayerNorm is meaningless: over one
- * feature it outputs zeros whatever the input.
+ * The options `gridMin` and `gridMax` (defaults `lo`, `hi`): finite float32
+ * numbers with `gridMin < gridMax`.
  */
-export function layerNormParameters(
-  gpu: Gpu,
+export function gridRangeOptions(
   kind: string,
-  inFeatures: number,
-  use: boolean,
-): NormalizedBasisParameters["layerNorm"] {
-  if (!use) return null;
-  if (inFeatures < 2) {
+  options: { gridMin?: number; gridMax?: number },
+  lo: number,
+  hi: number,
+): [number, number] {
+  const gridMin = option(kind, options, "gridMin", FINITE, lo);
+  const gridMax = option(kind, options, "gridMax", FINITE, hi);
+  if (!(gridMin < gridMax)) {
+    throw new KanError(`${kind}: option "gridMin" (${gridMin}) must be less than "gridMax" (${gridMax})`);
+  }
+  return [gridMin, gridMax];
+}
+
+/** Throws where a LayerNorm is meaningless: over one feature it outputs zeros whatever the input. */
+export function checkLayerNorm(kind: string, inFeatures: number, use: boolean): void {
+  if (use && inFeatures < 2) {
     throw new KanError(
       `${kind}: a LayerNorm over ${inFeatures} feature outputs zeros whatever the input; ` +
         `use inFeatures >= 2 or useLayerNorm: false`,
     );
   }
+}
+
+/**
+ * The input LayerNorm's `layernorm.weight` (ones) and `layernorm.bias` (zeros),
+ * or null when `use` is false (checked by {@linkcode checkLayerNorm} first).
+ */
+export function layerNormParameters(
+  gpu: Gpu,
+  inFeatures: number,
+  use: boolean,
+): NormalizedBasisParameters["layerNorm"] {
+  if (!use) return null;
   return {
     weight: Parameter.of(gpu, "layernorm.weight", [inFeatures], new Float32Array(inFeatures).fill(1)),
     bias: Parameter.of(gpu, "layernorm.bias", [inFeatures], new Float32Array(inFeatures)),
@@ -95,24 +126,25 @@ export class FastKAN extends NormalizedBasisLayer {
   /** See {@linkcode FastKANOptions}. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, options: FastKANOptions = {}) {
     super(gpu, inFeatures, outFeatures, "FastKAN");
-    checkOptions("FastKAN", options, OPTION_NAMES);
-    const gridMin = checkNumber("FastKAN", "gridMin", options.gridMin ?? -2);
-    const gridMax = checkNumber("FastKAN", "gridMax", options.gridMax ?? 2);
-    const numGrids = options.numGrids ?? 8;
-    if (!Number.isInteger(numGrids) || numGrids < 1) {
-      throw new KanError(`FastKAN: option "numGrids" must be an integer >= 1, got ${numGrids}`);
-    }
-    const denominator = checkNumber(
-      "FastKAN",
-      "denominator",
+    const kind = this.kind;
+    checkOptions(kind, options, FAST_KAN_OPTIONS);
+    const [gridMin, gridMax] = gridRangeOptions(kind, options, -2, 2);
+    const numGrids = option(kind, options, "numGrids", COUNT, 8);
+    const denominator = check(
+      `${kind}: option "denominator"${
+        options.denominator === undefined ? " (default (gridMax - gridMin) / (numGrids - 1))" : ""
+      }`,
       options.denominator ?? (gridMax - gridMin) / (numGrids - 1),
-      true,
+      POSITIVE,
     );
+    const scale = option(kind, options, "splineWeightInitScale", NON_NEGATIVE, 0.1);
+    const useBaseUpdate = option(kind, options, "useBaseUpdate", BOOLEAN, true);
+    const useLayerNorm = option(kind, options, "useLayerNorm", BOOLEAN, true);
+    const seed = option(kind, options, "seed", SEED, 0);
+    this.checkParameterSize("spline_linear.weight", [outFeatures, inFeatures * numGrids]);
+    checkLayerNorm(kind, inFeatures, useLayerNorm);
     this.#basis = gaussianRbfBasis(numGrids, denominator);
-    const rng = new Rng(options.seed ?? 0);
-    const scale = checkNumber("FastKAN", "splineWeightInitScale", options.splineWeightInitScale ?? 0.1);
-    const useBaseUpdate = options.useBaseUpdate ?? true;
-    const useLayerNorm = options.useLayerNorm ?? true;
+    const rng = new Rng(seed);
     this.options = {
       gridMin,
       gridMax,
@@ -125,7 +157,7 @@ export class FastKAN extends NormalizedBasisLayer {
     const spline = truncNormal(rng, outFeatures * inFeatures * numGrids, scale);
     const base = torchDefaultInit(rng, outFeatures, inFeatures);
     this.parts = {
-      layerNorm: layerNormParameters(gpu, "FastKAN", inFeatures, useLayerNorm),
+      layerNorm: layerNormParameters(gpu, inFeatures, useLayerNorm),
       grid: Parameter.of(gpu, "rbf.grid", [numGrids], linspace(gridMin, gridMax, numGrids), false),
       spline: Parameter.of(gpu, "spline_linear.weight", [outFeatures, inFeatures * numGrids], spline),
       base: useBaseUpdate

@@ -8,11 +8,10 @@
 
 import type { Basis } from "../basis/basis.ts";
 import { tanhSwitchBasis } from "../basis/tanh_switch.ts";
-import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
-import { layerNormParameters, linspace } from "./fast_kan.ts";
+import { checkLayerNorm, gridRangeOptions, layerNormParameters, linspace } from "./fast_kan.ts";
 import { Rng, xavierUniform } from "./init.ts";
-import { checkNumber, checkOptions } from "./layer.ts";
+import { BOOLEAN, check, checkOptions, COUNT, option, POSITIVE, SEED } from "../validate.ts";
 import { NormalizedBasisLayer, type NormalizedBasisParameters } from "./normalized_basis_layer.ts";
 import { Parameter, type StateDict } from "./parameter.ts";
 
@@ -34,6 +33,16 @@ export interface FasterKANOptions {
   /** Seed of the initialization (default 0). */
   seed?: number;
 }
+
+/** The options {@linkcode FasterKAN} takes. */
+export const FASTER_KAN_OPTIONS: readonly string[] = [
+  "gridMin",
+  "gridMax",
+  "numGrids",
+  "invDenominator",
+  "useLayerNorm",
+  "seed",
+];
 
 /**
  * A FasterKAN layer.
@@ -59,27 +68,20 @@ export class FasterKAN extends NormalizedBasisLayer {
   /** See {@linkcode FasterKANOptions}. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, options: FasterKANOptions = {}) {
     super(gpu, inFeatures, outFeatures, "FasterKAN");
-    checkOptions("FasterKAN", options, [
-      "gridMin",
-      "gridMax",
-      "numGrids",
-      "invDenominator",
-      "useLayerNorm",
-      "seed",
-    ]);
-    const gridMin = checkNumber("FasterKAN", "gridMin", options.gridMin ?? -1.2);
-    const gridMax = checkNumber("FasterKAN", "gridMax", options.gridMax ?? 1.2);
-    const numGrids = options.numGrids ?? 8;
-    if (!Number.isInteger(numGrids) || numGrids < 1) {
-      throw new KanError(`FasterKAN: option "numGrids" must be an integer >= 1, got ${numGrids}`);
-    }
-    const inv = Math.fround(checkNumber("FasterKAN", "invDenominator", options.invDenominator ?? 0.5, true));
+    const kind = this.kind;
+    checkOptions(kind, options, FASTER_KAN_OPTIONS);
+    const [gridMin, gridMax] = gridRangeOptions(kind, options, -1.2, 1.2);
+    const numGrids = option(kind, options, "numGrids", COUNT, 8);
+    const inv = Math.fround(option(kind, options, "invDenominator", POSITIVE, 0.5));
+    const useLayerNorm = option(kind, options, "useLayerNorm", BOOLEAN, true);
+    const seed = option(kind, options, "seed", SEED, 0);
+    this.checkParameterSize("spline_linear.weight", [outFeatures, inFeatures * numGrids]);
+    checkLayerNorm(kind, inFeatures, useLayerNorm);
     this.#basis = tanhSwitchBasis(numGrids, inv);
-    const useLayerNorm = options.useLayerNorm ?? true;
     this.options = { gridMin, gridMax, numGrids, invDenominator: inv, useLayerNorm };
-    const rng = new Rng(options.seed ?? 0);
+    const rng = new Rng(seed);
     this.parts = {
-      layerNorm: layerNormParameters(gpu, "FasterKAN", inFeatures, useLayerNorm),
+      layerNorm: layerNormParameters(gpu, inFeatures, useLayerNorm),
       grid: Parameter.of(gpu, "rbf.grid", [numGrids], linspace(gridMin, gridMax, numGrids), false),
       spline: Parameter.of(
         gpu,
@@ -99,10 +101,11 @@ export class FasterKAN extends NormalizedBasisLayer {
 
   /** Refuses a non-positive `rbf.inv_denominator` before anything is loaded. */
   override checkState(dict: StateDict, prefix = ""): void {
-    const inv = dict[`${prefix}rbf.inv_denominator`].data[0];
-    if (!(inv > 0)) {
-      throw new KanError(`loadStateDict: "${prefix}rbf.inv_denominator" must be positive, got ${inv}`);
-    }
+    check(
+      `loadStateDict: "${prefix}rbf.inv_denominator"`,
+      dict[`${prefix}rbf.inv_denominator`].data[0],
+      POSITIVE,
+    );
   }
 
   /** Rebuilds the basis for a loaded `rbf.inv_denominator`. */

@@ -8,6 +8,7 @@
  */
 
 import { KanError } from "../errors.ts";
+import { check, SEED } from "../validate.ts";
 
 /** A seeded generator of uniform and normal numbers (xoshiro128**, seeded by splitmix32). */
 export class Rng {
@@ -15,7 +16,7 @@ export class Rng {
 
   /** A generator whose whole sequence is fixed by `seed`. */
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new KanError(`seed must be a finite number, got ${seed}`);
+    check("Rng: seed", seed, SEED);
     this.#s = new Uint32Array(4);
     let z = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
     for (let i = 0; i < 4; i++) {
@@ -69,12 +70,25 @@ export function xavierUniform(rng: Rng, fanIn: number, fanOut: number): Float32A
   return uniformArray(rng, fanIn * fanOut, Math.sqrt(6 / (fanIn + fanOut)));
 }
 
-/** torch.nn.init.trunc_normal_(mean 0, std, a = -2, b = 2): normals redrawn until inside [a, b]. */
+/**
+ * torch.nn.init.trunc_normal_(mean 0, std, a = -2, b = 2), for `a < 0 < b`:
+ * normals redrawn until inside [a, b] while `std` is at most the bound's
+ * size (each draw is kept with probability >= 0.68); for a wider `std`,
+ * uniform draws on [a, b] kept with probability `exp(-v^2 / (2 std^2))` (>= 0.6),
+ * so that a huge `std` never loops for long.
+ */
 export function truncNormal(rng: Rng, n: number, std: number, a = -2, b = 2): Float32Array {
+  const spread = Math.abs(std);
+  const narrow = spread <= Math.max(-a, b);
   return Float32Array.from({ length: n }, () => {
     for (;;) {
-      const v = rng.normal() * std;
-      if (v >= a && v <= b) return v;
+      if (narrow) {
+        const v = rng.normal() * std;
+        if (v >= a && v <= b) return v;
+      } else {
+        const v = rng.between(a, b);
+        if (rng.uniform() < Math.exp(-v * v / (2 * spread * spread))) return v;
+      }
     }
   });
 }
@@ -91,70 +105,106 @@ export function torchDefaultInit(
 }
 
 /**
- * The least-squares solution with the smallest norm of `A c = y` for a dense
- * `A` of `rows x cols` (row-major) and several right-hand sides `y` of
- * `rows x rhs`, as torch.linalg.lstsq gives for a full-rank `A`.
+ * A matrix whose rows are non-zero only in a window of `width` columns:
+ * row `r` holds `values[r * width + t]` at column `first[r] + t` (columns past
+ * `cols` are ignored), with `first` non-decreasing, as a B-spline collocation
+ * matrix is.
  */
-export function leastSquares(
-  a: Float64Array,
-  rows: number,
-  cols: number,
-  y: Float64Array,
-  rhs: number,
-): Float64Array {
-  // Normal equations on the smaller side: (A^T A) c = A^T y, or c = A^T (A A^T)^-1 y.
+export interface BandedRows {
+  /** Number of rows. */
+  rows: number;
+  /** Number of columns. */
+  cols: number;
+  /** Columns of each row's window. */
+  width: number;
+  /** First column of each row's window (non-decreasing). */
+  first: Int32Array;
+  /** `rows * width` values. */
+  values: Float64Array;
+}
+
+/**
+ * The least-squares solution with the smallest norm of `A c = y` for a
+ * banded `A` and several right-hand sides `y` of `rows x rhs` (returns
+ * `cols x rhs`, row-major), as torch.linalg.lstsq gives for a full-rank `A`.
+ * The normal equations (`A^T A c = A^T y` when `A` is tall, `c = A^T (A A^T)^-1 y`
+ * when wide) are banded too, so time and memory grow linearly with the size.
+ */
+export function leastSquares(a: BandedRows, y: Float64Array, rhs: number): Float64Array {
+  const { rows, cols, width, first, values } = a;
+  const at = (r: number, t: number) => first[r] + t < cols ? values[r * width + t] : 0;
   const tall = rows >= cols;
   const n = tall ? cols : rows;
-  const m = new Float64Array(n * n);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < n; c++) {
-      let s = 0;
-      if (tall) { for (let k = 0; k < rows; k++) s += a[k * cols + r] * a[k * cols + c]; }
-      else for (let k = 0; k < cols; k++) s += a[r * cols + k] * a[c * cols + k];
-      m[r * n + c] = s;
+  // Half-bandwidth of the normal matrix.
+  let w = width - 1;
+  if (!tall) {
+    w = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let s = r + 1; s < rows && first[s] < first[r] + width; s++) w = Math.max(w, s - r);
     }
   }
+  const band = 2 * w + 1;
+  const m = new Float64Array(n * band);
+  const idx = (i: number, j: number) => i * band + (j - i + w);
   const b = new Float64Array(n * rhs);
-  for (let r = 0; r < n; r++) {
-    for (let h = 0; h < rhs; h++) {
-      let s = 0;
-      if (tall) { for (let k = 0; k < rows; k++) s += a[k * cols + r] * y[k * rhs + h]; }
-      else s = y[r * rhs + h];
-      b[r * rhs + h] = s;
+  if (tall) {
+    for (let r = 0; r < rows; r++) {
+      for (let t = 0; t < width; t++) {
+        const i = first[r] + t;
+        if (i >= cols) break;
+        for (let u = 0; u < width && first[r] + u < cols; u++) m[idx(i, first[r] + u)] += at(r, t) * at(r, u);
+        for (let h = 0; h < rhs; h++) b[i * rhs + h] += at(r, t) * y[r * rhs + h];
+      }
     }
+  } else {
+    for (let r = 0; r < rows; r++) {
+      for (let s = Math.max(0, r - w); s <= Math.min(rows - 1, r + w); s++) {
+        let sum = 0;
+        for (let t = 0; t < width; t++) {
+          const u = first[r] + t - first[s];
+          if (u >= 0 && u < width) sum += at(r, t) * at(s, u);
+        }
+        m[idx(r, s)] = sum;
+      }
+    }
+    b.set(y.subarray(0, n * rhs));
   }
-  solveInPlace(m, n, b, rhs);
+  solveBanded(m, n, w, b, rhs);
   if (tall) return b;
   const c = new Float64Array(cols * rhs);
-  for (let k = 0; k < cols; k++) {
-    for (let h = 0; h < rhs; h++) {
-      let s = 0;
-      for (let r = 0; r < rows; r++) s += a[r * cols + k] * b[r * rhs + h];
-      c[k * rhs + h] = s;
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < width && first[r] + t < cols; t++) {
+      const k = first[r] + t;
+      for (let h = 0; h < rhs; h++) c[k * rhs + h] += at(r, t) * b[r * rhs + h];
     }
   }
   return c;
 }
 
-/** Gaussian elimination with partial pivoting: `m x = b` for a square `m`, `x` written into `b`. */
-function solveInPlace(m: Float64Array, n: number, b: Float64Array, rhs: number): void {
+/**
+ * Gaussian elimination of a symmetric positive definite `m` of half-bandwidth
+ * `w` (row `i` stores columns `i - w .. i + w`): `m x = b`, `x` written into `b`.
+ */
+function solveBanded(m: Float64Array, n: number, w: number, b: Float64Array, rhs: number): void {
+  const band = 2 * w + 1;
+  const idx = (i: number, j: number) => i * band + (j - i + w);
   for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]) > Math.abs(m[pivot * n + col])) pivot = r;
-    if (m[pivot * n + col] === 0) throw new KanError("leastSquares: the basis matrix is singular");
-    if (pivot !== col) {
-      for (let c = 0; c < n; c++) [m[col * n + c], m[pivot * n + c]] = [m[pivot * n + c], m[col * n + c]];
-      for (let h = 0; h < rhs; h++) {
-        [b[col * rhs + h], b[pivot * rhs + h]] = [b[pivot * rhs + h], b[col * rhs + h]];
-      }
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const f = m[r * n + col] / m[col * n + col];
+    const pivot = m[idx(col, col)];
+    if (!(Math.abs(pivot) > 0)) throw new KanError("leastSquares: the basis matrix is singular");
+    const end = Math.min(n - 1, col + w);
+    for (let r = col + 1; r <= end; r++) {
+      const f = m[idx(r, col)] / pivot;
       if (f === 0) continue;
-      for (let c = col; c < n; c++) m[r * n + c] -= f * m[col * n + c];
+      for (let c = col; c <= end; c++) m[idx(r, c)] -= f * m[idx(col, c)];
       for (let h = 0; h < rhs; h++) b[r * rhs + h] -= f * b[col * rhs + h];
     }
   }
-  for (let r = 0; r < n; r++) for (let h = 0; h < rhs; h++) b[r * rhs + h] /= m[r * n + r];
+  for (let r = n - 1; r >= 0; r--) {
+    const end = Math.min(n - 1, r + w);
+    for (let h = 0; h < rhs; h++) {
+      let v = b[r * rhs + h];
+      for (let c = r + 1; c <= end; c++) v -= m[idx(r, c)] * b[c * rhs + h];
+      b[r * rhs + h] = v / m[idx(r, r)];
+    }
+  }
 }

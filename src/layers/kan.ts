@@ -7,12 +7,24 @@
 
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
-import { BSplineKAN, type BSplineKANOptions } from "./bspline_kan.ts";
-import { FastKAN, type FastKANOptions } from "./fast_kan.ts";
-import { FasterKAN, type FasterKANOptions } from "./faster_kan.ts";
+import {
+  check,
+  checkGpu,
+  COUNT,
+  describe,
+  isPlainObject,
+  oneOf,
+  option,
+  requiredOption,
+  type Rule,
+  SEED,
+} from "../validate.ts";
+import { BSPLINE_KAN_OPTIONS, BSplineKAN, type BSplineKANOptions } from "./bspline_kan.ts";
+import { FAST_KAN_OPTIONS, FastKAN, type FastKANOptions } from "./fast_kan.ts";
+import { FASTER_KAN_OPTIONS, FasterKAN, type FasterKANOptions } from "./faster_kan.ts";
 import type { Layer } from "./layer.ts";
-import { Linear, type LinearOptions } from "./linear.ts";
-import { ReLUKAN, type ReLUKANOptions } from "./relu_kan.ts";
+import { ACTIVATION, Linear, LINEAR_OPTIONS, type LinearOptions } from "./linear.ts";
+import { RELU_KAN_OPTIONS, ReLUKAN, type ReLUKANOptions } from "./relu_kan.ts";
 import { Sequential } from "./sequential.ts";
 
 /** The family members `kan()` builds. */
@@ -23,12 +35,41 @@ export type KanOptions =
   & { basis: BasisName }
   & (BSplineKANOptions | FastKANOptions | FasterKANOptions | ReLUKANOptions | LinearOptions);
 
-const BASES: readonly BasisName[] = ["bspline", "fast", "faster", "relu", "mlp"];
+/** The options of each basis's layer (the layer's own, besides `seed`). */
+const BASIS_OPTIONS: Readonly<Record<BasisName, readonly string[]>> = {
+  bspline: BSPLINE_KAN_OPTIONS,
+  fast: FAST_KAN_OPTIONS,
+  faster: FASTER_KAN_OPTIONS,
+  relu: RELU_KAN_OPTIONS,
+  mlp: LINEAR_OPTIONS,
+};
+
+const BASIS: Rule<BasisName> = oneOf(Object.keys(BASIS_OPTIONS) as BasisName[]);
+
+/**
+ * Throws a {@linkcode KanError} for an option that `basis`'s layer does not
+ * take, naming the basis it belongs to when it is another one's.
+ */
+function checkBasisOptions(options: Record<string, unknown>, basis: BasisName): void {
+  for (const key of Object.keys(options)) {
+    if (key === "basis" || BASIS_OPTIONS[basis].includes(key)) continue;
+    const owners = Object.entries(BASIS_OPTIONS).filter(([, names]) => names.includes(key)).map(([b]) => b);
+    throw new KanError(
+      owners.length > 0
+        ? `kan: option ${describe(key)} belongs to basis ${owners.map((b) => `"${b}"`).join(", ")}, ` +
+          `not "${basis}" (its options: ${BASIS_OPTIONS[basis].join(", ")})`
+        : `kan: unknown option ${describe(key)} for basis "${basis}" (its options: ${
+          BASIS_OPTIONS[basis].join(", ")
+        })`,
+    );
+  }
+}
 
 /**
  * A model of widths `widths` (`[in, hidden..., out]`). Layer `i` is seeded
  * with `seed + i`. For `"mlp"`, hidden layers end in `activation` (default
- * SiLU) and the last layer has none.
+ * SiLU) and the last layer has none. An option of another basis than
+ * `basis` is a `KanError` naming it.
  *
  * @example
  * ```ts
@@ -40,37 +81,50 @@ const BASES: readonly BasisName[] = ["bspline", "fast", "faster", "relu", "mlp"]
  * ```
  */
 export function kan(gpu: Gpu, widths: readonly number[], options: KanOptions): Sequential {
-  if (!Array.isArray(widths) || widths.length < 2) {
-    throw new KanError(`kan: widths must list at least an input and an output width, got ${widths}`);
+  checkGpu("kan", gpu);
+  check("kan: widths", widths, WIDTHS);
+  if (!isPlainObject(options)) {
+    throw new KanError(`kan: options must be a plain object with "basis", got ${describe(options)}`);
   }
-  const { basis, seed = 0, ...rest } = options ?? {} as KanOptions;
-  if (!BASES.includes(basis)) {
-    throw new KanError(`kan: option "basis" must be one of ${BASES.join(", ")}, got ${basis}`);
-  }
+  const basis = requiredOption("kan", options, "basis", BASIS);
+  checkBasisOptions(options, basis);
+  // The hidden layers' activation, checked even when there is no hidden layer.
+  if (basis === "mlp") option("kan", options, "activation", ACTIVATION);
+  const { basis: _, seed: __, ...rest } = options as KanOptions & { seed?: number };
+  const seed = option("kan", options, "seed", SEED, 0);
+  check("kan: seed + layer index", seed + widths.length - 2, SEED);
   const layers: Layer[] = [];
-  for (let i = 0; i + 1 < widths.length; i++) {
-    const [a, b] = [widths[i], widths[i + 1]];
-    const o = { ...rest, seed: seed + i };
-    switch (basis) {
-      case "bspline":
-        layers.push(new BSplineKAN(gpu, a, b, o as BSplineKANOptions));
-        break;
-      case "fast":
-        layers.push(new FastKAN(gpu, a, b, o as FastKANOptions));
-        break;
-      case "faster":
-        layers.push(new FasterKAN(gpu, a, b, o as FasterKANOptions));
-        break;
-      case "relu":
-        layers.push(new ReLUKAN(gpu, a, b, o as ReLUKANOptions));
-        break;
-      case "mlp": {
-        const last = i + 2 === widths.length;
-        const act = (rest as LinearOptions).activation ?? "silu";
-        layers.push(new Linear(gpu, a, b, { ...o, activation: last ? "none" : act } as LinearOptions));
-        break;
-      }
+  try {
+    for (let i = 0; i + 1 < widths.length; i++) {
+      layers.push(
+        layer(gpu, basis, widths[i], widths[i + 1], { ...rest, seed: seed + i }, i + 2 === widths.length),
+      );
     }
+  } catch (e) {
+    for (const l of layers) l.dispose();
+    throw e;
   }
   return new Sequential(layers);
+}
+
+const WIDTHS: Rule<readonly number[]> = {
+  expected: "an array of at least two integers >= 1 ([in, hidden..., out])",
+  test: (v): v is readonly number[] => Array.isArray(v) && v.length >= 2 && v.every((w) => COUNT.test(w)),
+};
+
+function layer(gpu: Gpu, basis: BasisName, a: number, b: number, o: object, last: boolean): Layer {
+  switch (basis) {
+    case "bspline":
+      return new BSplineKAN(gpu, a, b, o as BSplineKANOptions);
+    case "fast":
+      return new FastKAN(gpu, a, b, o as FastKANOptions);
+    case "faster":
+      return new FasterKAN(gpu, a, b, o as FasterKANOptions);
+    case "relu":
+      return new ReLUKAN(gpu, a, b, o as ReLUKANOptions);
+    case "mlp": {
+      const act = (o as LinearOptions).activation ?? "silu";
+      return new Linear(gpu, a, b, { ...o, activation: last ? "none" : act } as LinearOptions);
+    }
+  }
 }

@@ -8,7 +8,18 @@
 
 import { formatShape, KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
-import { Tensor } from "../tensor.ts";
+import type { Tensor } from "../tensor.ts";
+import {
+  BOOLEAN,
+  check,
+  checkFinite,
+  checkGpu,
+  checkRows,
+  checkTensor,
+  checkTensorSize,
+  COUNT,
+  sameShape,
+} from "../validate.ts";
 import { Module } from "./module.ts";
 import type { Parameter } from "./parameter.ts";
 
@@ -40,27 +51,37 @@ export interface ReferenceLayer {
   forward(x: ArrayLike<number>, batch: number): ReferenceTrace;
 }
 
-/** Throws a {@linkcode KanError} for any option not in `allowed`. */
-export function checkOptions(owner: string, options: object | undefined, allowed: readonly string[]): void {
-  if (options === undefined) return;
-  if (typeof options !== "object" || options === null) {
-    throw new KanError(`${owner}: options must be an object, got ${options}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      throw new KanError(`${owner}: unknown option "${key}" (known: ${allowed.join(", ")})`);
-    }
-  }
-}
-
-/** Throws a {@linkcode KanError} unless `value` is a finite number (and positive when asked). */
-export function checkNumber(owner: string, name: string, value: number, positive = false): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || (positive && value <= 0)) {
-    throw new KanError(
-      `${owner}: option "${name}" must be a finite${positive ? " positive" : ""} number, got ${value}`,
-    );
-  }
-  return value;
+/**
+ * Wraps `trace` so that its backward pass first checks `dy` (a live tensor
+ * of the output's GPU and shape, with finite values when known), that the
+ * input is still alive, and that the trace was not released, before
+ * recording anything. `owner` names the layer or model in messages.
+ */
+export function checkedTrace(owner: string, x: Tensor, trace: Trace): Trace {
+  let released = false;
+  return {
+    y: trace.y,
+    backward(dy, inputGrad) {
+      const where = `${owner}.backward`;
+      if (released) throw new KanError(`${where}: the trace was released; trace the input again`);
+      checkTensor(`${where}: dy`, dy, trace.y.gpu);
+      if (!sameShape(dy.shape, trace.y.shape)) {
+        throw new KanError(
+          `${where}: dy has shape ${formatShape(dy.shape)}, expected the output's ${
+            formatShape(trace.y.shape)
+          }`,
+        );
+      }
+      checkFinite(`${where}: dy`, dy);
+      checkTensor(`${where}: the traced input`, x, trace.y.gpu);
+      const wanted = inputGrad === undefined ? false : check(`${where}: inputGrad`, inputGrad, BOOLEAN);
+      return trace.backward(dy, wanted);
+    },
+    release() {
+      released = true;
+      trace.release();
+    },
+  };
 }
 
 /** The base of every layer; subclasses define their parameters, `record` and `reference`. */
@@ -77,15 +98,20 @@ export abstract class Layer extends Module {
   /** Checks the widths; see subclasses. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, kind: string) {
     super();
-    this.gpu = gpu;
+    this.gpu = checkGpu(kind, gpu);
     this.kind = kind;
-    for (const [name, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
-      if (!Number.isInteger(v) || v < 1) {
-        throw new KanError(`${kind}: ${name} must be an integer >= 1, got ${v}`);
-      }
-    }
-    this.inFeatures = inFeatures;
-    this.outFeatures = outFeatures;
+    this.inFeatures = check(`${kind}: inFeatures`, inFeatures, COUNT);
+    this.outFeatures = check(`${kind}: outFeatures`, outFeatures, COUNT);
+  }
+
+  /**
+   * Throws a {@linkcode KanError} naming the layer, the tensor and the limit
+   * when a parameter `name` of `shape` would not fit the device; call before
+   * allocating it.
+   */
+  protected checkParameterSize(name: string, shape: readonly number[]): void {
+    const floats = shape.reduce((a, b) => a * b, 1);
+    checkTensorSize(this.gpu, `${this.kind}: parameter "${name}" ${formatShape(shape)}`, floats);
   }
 
   /** Records the forward pass of a checked input. */
@@ -93,25 +119,15 @@ export abstract class Layer extends Module {
 
   /** Throws a {@linkcode KanError} unless `x` is a live `[B, inFeatures]` tensor of this GPU with finite values. */
   checkInput(x: Tensor): void {
-    if (!(x instanceof Tensor)) {
-      throw new KanError(`${this.kind}.forward: expected a Tensor, got ${typeof x}`);
-    }
-    if (x.gpu !== this.gpu) throw new KanError(`${this.kind}.forward: the input lives on another Gpu`);
-    if (x.disposed) throw new KanError(`${this.kind}.forward: the input tensor was disposed`);
-    if (x.shape.length !== 2 || x.shape[1] !== this.inFeatures || x.shape[0] < 1) {
-      throw new KanError(
-        `${this.kind}.forward: expected input of shape [B, ${this.inFeatures}] with B >= 1, got ${
-          formatShape(x.shape)
-        }`,
-      );
-    }
-    const bad = x.firstNonFinite;
-    if (bad !== null && bad >= 0) {
-      const row = Math.floor(bad / this.inFeatures);
-      throw new KanError(
-        `${this.kind}.forward: input holds a non-finite value at [${row}, ${bad % this.inFeatures}]`,
-      );
-    }
+    const where = `${this.kind}.forward`;
+    checkTensor(`${where}: the input`, x, this.gpu);
+    checkRows(where, "input", x, this.inFeatures);
+    checkFinite(`${where}: the input`, x);
+    checkTensorSize(
+      this.gpu,
+      `${where}: the output [${x.shape[0]}, ${this.outFeatures}]`,
+      x.shape[0] * this.outFeatures,
+    );
   }
 
   /** Records the forward pass and returns `[B, outFeatures]`. */
@@ -124,7 +140,7 @@ export abstract class Layer extends Module {
   /** Records the forward pass, keeping what the backward pass needs. */
   trace(x: Tensor): Trace {
     this.checkInput(x);
-    return this.record(x);
+    return checkedTrace(this.kind, x, this.record(x));
   }
 
   /** The parameters by state-dict name. */

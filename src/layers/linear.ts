@@ -7,13 +7,13 @@
  */
 
 import { identityBasis } from "../basis/single.ts";
-import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import { Tensor } from "../tensor.ts";
+import { BOOLEAN, checkOptions, oneOf, option, type Rule, SEED } from "../validate.ts";
 import { activationBackward, activationForward } from "./activation.ts";
 import { basisForward, basisGradInput, basisGradWeight, reduceRows } from "./basis_linear.ts";
 import { Rng, torchDefaultInit } from "./init.ts";
-import { checkOptions, Layer, type ReferenceLayer, type Trace } from "./layer.ts";
+import { Layer, type ReferenceLayer, type Trace } from "./layer.ts";
 import { Parameter } from "./parameter.ts";
 import {
   type Activation,
@@ -32,7 +32,11 @@ export interface LinearOptions {
   seed?: number;
 }
 
-const ACTIVATIONS: readonly Activation[] = ["none", "silu", "relu", "tanh"];
+/** The activations {@linkcode Linear} applies. */
+export const ACTIVATION: Rule<Activation> = oneOf<Activation>(["none", "silu", "relu", "tanh"]);
+
+/** The options {@linkcode Linear} takes. */
+export const LINEAR_OPTIONS: readonly string[] = ["bias", "activation", "seed"];
 
 /**
  * `y = act(x W^T + b)`, initialized as torch.nn.Linear.
@@ -58,17 +62,16 @@ export class Linear extends Layer {
   /** A dense layer; see {@linkcode LinearOptions}. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super(gpu, inFeatures, outFeatures, "Linear");
-    checkOptions("Linear", options, ["bias", "activation", "seed"]);
-    this.activation = options.activation ?? "none";
-    if (!ACTIVATIONS.includes(this.activation)) {
-      throw new KanError(
-        `Linear: option "activation" must be one of ${ACTIVATIONS.join(", ")}, got ${this.activation}`,
-      );
-    }
-    const init = torchDefaultInit(new Rng(options.seed ?? 0), outFeatures, inFeatures);
+    const kind = this.kind;
+    checkOptions(kind, options, LINEAR_OPTIONS);
+    this.activation = option(kind, options, "activation", ACTIVATION, "none");
+    const bias = option(kind, options, "bias", BOOLEAN, true);
+    const seed = option(kind, options, "seed", SEED, 0);
+    this.checkParameterSize("weight", [outFeatures, inFeatures]);
+    const init = torchDefaultInit(new Rng(seed), outFeatures, inFeatures);
     this.#weight = Parameter.of(gpu, "weight", [outFeatures, inFeatures], init.weight);
-    this.options = { bias: options.bias !== false, activation: this.activation };
-    this.#bias = options.bias === false ? null : Parameter.of(gpu, "bias", [outFeatures], init.bias);
+    this.options = { bias, activation: this.activation };
+    this.#bias = bias ? Parameter.of(gpu, "bias", [outFeatures], init.bias) : null;
   }
 
   /** `weight`, then `bias` when present. */

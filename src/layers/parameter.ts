@@ -9,6 +9,7 @@ import { formatShape, KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import { shapeSize, Tensor } from "../tensor.ts";
+import { checkGpu, describe, FINITE, FLOAT32_MAX, isPlainObject, sameShape } from "../validate.ts";
 
 /** One entry of a state dict: a shape and its row-major float32 data. */
 export interface StateEntry {
@@ -101,36 +102,55 @@ export class Parameter {
 }
 
 /**
+ * Throws a {@linkcode KanError} naming `owner` when the GPU of the parameters
+ * was destroyed or a parameter was disposed, so that nothing is started then.
+ */
+export function checkParametersLive(owner: string, named: ReadonlyMap<string, Parameter>): void {
+  for (const [key, p] of named) {
+    checkGpu(owner, p.block.value.gpu);
+    if (p.block.value.disposed) {
+      throw new KanError(
+        `${owner}: parameter "${key}" was disposed (model.dispose()); build the model again`,
+      );
+    }
+  }
+}
+
+/**
  * Reads the values (or, with `"grad"`, the gradients of the trainable ones)
- * of the named parameters into a state dict, one readback per block.
+ * of the named parameters into a state dict, one readback per block. Every
+ * read is started together and awaited together, so a failure of any of them
+ * is one rejection, never an unhandled one.
  */
 export async function readNamed(
   named: ReadonlyMap<string, Parameter>,
   what: "value" | "grad" = "value",
 ): Promise<StateDict> {
+  checkParametersLive(what === "value" ? "stateDict" : "gradDict", named);
   const entries = [...named].filter(([, p]) => what === "value" || p.trainable);
-  const blocks = new Map<ParameterBlock, Promise<Float32Array>>();
-  for (const [, p] of entries) {
-    if (!blocks.has(p.block)) blocks.set(p.block, (what === "value" ? p.block.value : p.block.grad).read());
-  }
+  const blocks = [...new Set(entries.map(([, p]) => p.block))];
+  const read = async (block: ParameterBlock) => await (what === "value" ? block.value : block.grad).read();
+  const data = await Promise.all(blocks.map(read));
+  const of = new Map(blocks.map((block, i) => [block, data[i]]));
   const dict: StateDict = {};
   for (const [key, p] of entries) {
-    const data = (await blocks.get(p.block)!).slice(p.offset, p.offset + p.size);
-    dict[key] = { shape: [...p.shape], data };
+    dict[key] = { shape: [...p.shape], data: of.get(p.block)!.slice(p.offset, p.offset + p.size) };
   }
   return dict;
 }
 
 /**
  * Checks that `dict` has exactly the keys of `named` with their shapes and
- * finite values, runs `check` (a module's own checks of the values), then
- * writes every entry. Throws a {@linkcode KanError} naming the first missing,
- * extra, misshaped or non-finite entry, or what `check` refused, before writing anything.
+ * finite float32 values, runs `check` (a module's own checks of the values),
+ * then writes every entry. Throws a {@linkcode KanError} naming the first
+ * missing, extra or misshaped entry, or the key and index of a value that is
+ * not a finite float32 number, or what `check` refused, before writing anything.
  */
 export function loadState(named: ReadonlyMap<string, Parameter>, dict: StateDict, check?: () => void): void {
-  if (typeof dict !== "object" || dict === null) {
-    throw new KanError("loadStateDict: expected an object of entries");
+  if (!isPlainObject(dict)) {
+    throw new KanError(`loadStateDict: expected a plain object of entries, got ${describe(dict)}`);
   }
+  checkParametersLive("loadStateDict", named);
   for (const key of named.keys()) {
     if (!(key in dict)) throw new KanError(`loadStateDict: missing entry "${key}"`);
   }
@@ -138,30 +158,37 @@ export function loadState(named: ReadonlyMap<string, Parameter>, dict: StateDict
     const p = named.get(key);
     if (!p) {
       throw new KanError(
-        `loadStateDict: unexpected entry "${key}" (expected ${[...named.keys()].join(", ")})`,
+        `loadStateDict: unexpected entry ${describe(key)} (expected ${[...named.keys()].join(", ")})`,
       );
     }
-    const shape = entry?.shape;
-    const same = Array.isArray(shape) && shape.length === p.shape.length &&
-      shape.every((d, i) => d === p.shape[i]);
-    if (!same) {
+    const shape = (entry as Partial<StateEntry> | null)?.shape;
+    if (!Array.isArray(shape) || !sameShape(shape, p.shape)) {
       throw new KanError(
         `loadStateDict: entry "${key}" has shape ${
-          Array.isArray(shape) ? formatShape(shape) : String(shape)
+          Array.isArray(shape) ? formatShape(shape) : describe(shape)
         }, expected ${formatShape(p.shape)}`,
       );
     }
-    if (entry.data?.length !== p.size) {
+    const data = entry.data as ArrayLike<unknown> | undefined;
+    if (typeof data !== "object" || data === null) {
       throw new KanError(
-        `loadStateDict: entry "${key}" has ${entry.data?.length} values, expected ${p.size}`,
+        `loadStateDict: entry "${key}" has data ${describe(data)}, expected ${p.size} numbers`,
       );
     }
-    for (let i = 0; i < entry.data.length; i++) {
-      if (!Number.isFinite(entry.data[i])) {
-        throw new KanError(
-          `loadStateDict: entry "${key}" holds a non-finite value (${entry.data[i]}) at index ${i}`,
-        );
-      }
+    if (data.length !== p.size) {
+      throw new KanError(
+        `loadStateDict: entry "${key}" has ${describe(data.length)} values, expected ${p.size}`,
+      );
+    }
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (FINITE.test(v)) continue;
+      const what = typeof v !== "number"
+        ? `${describe(v)}, not a number,`
+        : Number.isFinite(v)
+        ? `${v}, beyond float32's range (|v| <= ${FLOAT32_MAX}),`
+        : `a non-finite value (${v})`;
+      throw new KanError(`loadStateDict: entry "${key}" holds ${what} at index ${i}`);
     }
   }
   check?.();

@@ -9,9 +9,9 @@
 
 import type { Basis } from "../basis/basis.ts";
 import { reluBumpBasis, reluPhases } from "../basis/relu_bump.ts";
-import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import { Tensor } from "../tensor.ts";
+import { BOOLEAN, checkOptions, COUNT, integer, option, SEED } from "../validate.ts";
 import {
   basisForward,
   basisGradInput,
@@ -21,7 +21,7 @@ import {
   reduceRows,
 } from "./basis_linear.ts";
 import { Rng, torchDefaultInit } from "./init.ts";
-import { checkOptions, Layer, type ReferenceLayer, type Trace } from "./layer.ts";
+import { Layer, type ReferenceLayer, type Trace } from "./layer.ts";
 import { Parameter, ParameterBlock } from "./parameter.ts";
 import { basisBackwardReference, basisForwardReference } from "./reference_ops.ts";
 
@@ -36,6 +36,9 @@ export interface ReLUKANOptions {
   /** Seed of the initialization (default 0). */
   seed?: number;
 }
+
+/** The options {@linkcode ReLUKAN} takes. */
+export const RELU_KAN_OPTIONS: readonly string[] = ["g", "k", "trainBoundaries", "seed"];
 
 /**
  * A ReLU-KAN layer.
@@ -62,15 +65,14 @@ export class ReLUKAN extends Layer {
   /** See {@linkcode ReLUKANOptions}. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, options: ReLUKANOptions = {}) {
     super(gpu, inFeatures, outFeatures, "ReLUKAN");
-    checkOptions("ReLUKAN", options, ["g", "k", "trainBoundaries", "seed"]);
-    const g = options.g ?? 5;
-    const k = options.k ?? 3;
-    for (const [name, v, min] of [["g", g, 1], ["k", k, 0]] as const) {
-      if (!Number.isInteger(v) || v < min) {
-        throw new KanError(`ReLUKAN: option "${name}" must be an integer >= ${min}`);
-      }
-    }
-    const train = options.trainBoundaries ?? true;
+    const kind = this.kind;
+    checkOptions(kind, options, RELU_KAN_OPTIONS);
+    const g = option(kind, options, "g", COUNT, 5);
+    const k = option(kind, options, "k", integer(0), 3);
+    const train = option(kind, options, "trainBoundaries", BOOLEAN, true);
+    const seed = option(kind, options, "seed", SEED, 0);
+    this.checkParameterSize("phase_low and phase_height", [2, inFeatures, g + k]);
+    this.checkParameterSize("equal_size_conv.weight", [outFeatures, 1, g + k, inFeatures]);
     this.options = { g, k, trainBoundaries: train };
     this.basis = reluBumpBasis(g, k);
     const nb = this.basis.count;
@@ -83,7 +85,7 @@ export class ReLUKAN extends Layer {
     const block = new ParameterBlock(gpu, phases);
     this.#phaseLow = new Parameter("phase_low", [inFeatures, nb], block, 0, train);
     this.#phaseHeight = new Parameter("phase_height", [inFeatures, nb], block, inFeatures * nb, train);
-    const init = torchDefaultInit(new Rng(options.seed ?? 0), outFeatures, nb * inFeatures);
+    const init = torchDefaultInit(new Rng(seed), outFeatures, nb * inFeatures);
     this.#weight = Parameter.of(gpu, "equal_size_conv.weight", [outFeatures, 1, nb, inFeatures], init.weight);
     this.#bias = Parameter.of(gpu, "equal_size_conv.bias", [outFeatures], init.bias);
   }

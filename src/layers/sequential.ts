@@ -7,9 +7,15 @@
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import type { Tensor } from "../tensor.ts";
-import type { Layer, ReferenceLayer, Trace } from "./layer.ts";
+import { check, type Rule } from "../validate.ts";
+import { checkedTrace, Layer, type ReferenceLayer, type Trace } from "./layer.ts";
 import { Module } from "./module.ts";
 import type { Parameter, StateDict } from "./parameter.ts";
+
+const LAYERS: Rule<readonly Layer[]> = {
+  expected: "a non-empty array of layers (BSplineKAN, FastKAN, FasterKAN, ReLUKAN, Linear)",
+  test: (v): v is readonly Layer[] => Array.isArray(v) && v.length > 0 && v.every((l) => l instanceof Layer),
+};
 
 /**
  * A chain of layers.
@@ -31,9 +37,7 @@ export class Sequential extends Module {
   /** Chains `layers`; each one's input width must equal the previous one's output width. */
   constructor(layers: readonly Layer[]) {
     super();
-    if (!Array.isArray(layers) || layers.length === 0) {
-      throw new KanError("Sequential: expected a non-empty layer list");
-    }
+    check("Sequential: layers", layers, LAYERS);
     for (let i = 1; i < layers.length; i++) {
       if (layers[i].gpu !== layers[0].gpu) throw new KanError(`Sequential: layer ${i} lives on another Gpu`);
       if (layers[i].inFeatures !== layers[i - 1].outFeatures) {
@@ -82,7 +86,7 @@ export class Sequential extends Module {
       traces.push(t);
       h = t.y;
     }
-    return {
+    return checkedTrace("Sequential", x, {
       y: h,
       backward(dy, inputGrad) {
         let g = dy;
@@ -100,7 +104,7 @@ export class Sequential extends Module {
           if (i < traces.length - 1) traces[i].y.dispose();
         }
       },
-    };
+    });
   }
 
   /** The parameters by state-dict key (`layers.<i>.<name>`, after `prefix`). */

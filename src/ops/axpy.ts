@@ -6,7 +6,8 @@
 
 import { formatShape, KanError } from "../errors.ts";
 import { linearGrid, packParams } from "../gpu/params.ts";
-import type { Tensor } from "../tensor.ts";
+import { Tensor } from "../tensor.ts";
+import { check, checkTensor, FINITE, instanceOf } from "../validate.ts";
 import source from "../../shaders/axpy.wgsl" with { type: "text" };
 
 const WORKGROUP = 256;
@@ -27,10 +28,13 @@ const WORKGROUP = 256;
  * ```
  */
 export function axpy(alpha: number, x: Tensor, y: Tensor): void {
+  const gpu = check("axpy: y", y, instanceOf(Tensor, "a Tensor")).gpu;
+  checkTensor("axpy: y", y, gpu);
+  checkTensor("axpy: x", x, gpu);
+  check("axpy: alpha", alpha, FINITE);
   if (x.size !== y.size) {
     throw new KanError(`axpy: x has shape ${formatShape(x.shape)} but y has ${formatShape(y.shape)}`);
   }
-  const gpu = y.gpu;
   const kernel = gpu.kernel({
     name: "axpy",
     source,

@@ -8,7 +8,7 @@
 
 import type { Gpu } from "../gpu/gpu.ts";
 import { unitsPerPart } from "../gpu/loop_trips.ts";
-import { linearGrid, packParams } from "../gpu/params.ts";
+import { linearGrid, MAX_WORKGROUPS_PER_DIMENSION, packParams } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/reduce_rows.wgsl" with { type: "text" };
@@ -131,7 +131,9 @@ export function reduceParts(
     return;
   }
   const limit = Math.min(partialLimit.floats, Math.floor(gpu.device.limits.maxStorageBufferBindingSize / 4));
-  const group = Math.max(1, Math.min(parts, Math.floor(limit / Math.max(1, size))));
+  // A tiled kernel's parts of one group are its z workgroups.
+  const most = MAX_WORKGROUPS_PER_DIMENSION;
+  const group = Math.max(1, Math.min(parts, most, Math.floor(limit / Math.max(1, size))));
   const partial = Tensor.empty(gpu, [group, size]);
   for (let base = 0; base < parts; base += group) {
     const count = Math.min(group, parts - base);

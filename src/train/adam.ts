@@ -6,8 +6,17 @@
  */
 
 import { linearGrid, packParams } from "../gpu/params.ts";
-import { checkNumber, checkOptions } from "../layers/layer.ts";
 import type { Parameter } from "../layers/parameter.ts";
+import {
+  BOOLEAN,
+  check,
+  checkOptions,
+  FRACTION,
+  NON_NEGATIVE,
+  option,
+  pairOf,
+  POSITIVE,
+} from "../validate.ts";
 import { BlockState, type GpuOptimizer, trainableRanges } from "./optimizer.ts";
 import source from "../../shaders/train/adam.wgsl" with { type: "text" };
 
@@ -44,13 +53,13 @@ export interface AdamSettings {
 
 function settings(name: string, options: AdamOptions, decoupled: boolean): AdamSettings {
   checkOptions(name, options, OPTION_NAMES);
-  const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+  const [beta1, beta2] = option(name, options, "betas", pairOf(FRACTION), [0.9, 0.999]);
   return {
-    lr: checkNumber(name, "lr", options.lr ?? 1e-3),
-    beta1: checkNumber(name, "betas[0]", beta1),
-    beta2: checkNumber(name, "betas[1]", beta2),
-    eps: checkNumber(name, "eps", options.eps ?? 1e-8),
-    weightDecay: checkNumber(name, "weightDecay", options.weightDecay ?? (decoupled ? 1e-2 : 0)),
+    lr: option(name, options, "lr", POSITIVE, 1e-3),
+    beta1,
+    beta2,
+    eps: option(name, options, "eps", POSITIVE, 1e-8),
+    weightDecay: option(name, options, "weightDecay", NON_NEGATIVE, decoupled ? 1e-2 : 0),
     decoupled,
   };
 }
@@ -74,7 +83,7 @@ export class Adam implements GpuOptimizer {
 
   /** See {@linkcode AdamOptions}. */
   constructor(options: AdamOptions = {}, decoupled = false) {
-    this.name = decoupled ? "AdamW" : "Adam";
+    this.name = check("Adam: decoupled", decoupled, BOOLEAN) ? "AdamW" : "Adam";
     this.settings = settings(this.name, options, decoupled);
   }
 
@@ -96,7 +105,7 @@ export class Adam implements GpuOptimizer {
       gpu.dispatch(
         kernel,
         packParams(
-          "uuufffffff",
+          "uuufffffffff",
           offset,
           count,
           s.decoupled ? 1 : 0,
@@ -107,6 +116,8 @@ export class Adam implements GpuOptimizer {
           s.weightDecay,
           stepSize,
           bc2Sqrt,
+          1 - s.beta1, // in float64: 1 - fround(0.999) is 1.3e-5 off 0.001
+          1 - s.beta2,
         ),
         [block.grad.binding, block.value.binding, m.binding, v.binding],
         linearGrid(count, WG),

@@ -6,17 +6,36 @@
  * @module
  */
 
-import { formatShape, KanError } from "../errors.ts";
+import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import type { Trace } from "../layers/layer.ts";
-import type { Parameter } from "../layers/parameter.ts";
+import { checkParametersLive, type Parameter } from "../layers/parameter.ts";
 import { Rng } from "../layers/init.ts";
 import { Tensor } from "../tensor.ts";
 import { EpochOrder, permutation } from "./batches.ts";
 import { checkTarget, LOSSES, type LossName, recordLoss } from "./loss.ts";
 import type { GpuOptimizer } from "./optimizer.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
+import {
+  BOOLEAN,
+  check,
+  checkFinite,
+  checkOptions,
+  checkRows,
+  checkTensor,
+  COUNT,
+  describe,
+  FUNCTION,
+  instanceOf,
+  isPlainObject,
+  oneOf,
+  option,
+  requiredOption,
+  type Rule,
+  SEED,
+  STRINGS,
+} from "../validate.ts";
 
 /** What `fit` needs of a model. */
 export interface Trainable {
@@ -74,10 +93,22 @@ export interface FitOptions {
   logEvery?: number;
   /** State-dict keys, or key suffixes such as `"spline_scaler"`, left untouched. */
   freeze?: string[];
-  /** Called at every logged step. */
+  /**
+   * Called at every logged step. An exception it throws propagates unchanged
+   * (not wrapped), ending the run with the weights after that step.
+   */
   onProgress?: (p: { step: number; loss: number }) => void;
   /** Progress display (default `"auto"`: a bar on a terminal, lines otherwise). */
   progress?: ProgressMode;
+  /**
+   * Stops the run: checked before every step, and a long run gives timers a
+   * turn about every 50 ms so that an abort from one lands. An aborted `fit`
+   * rejects with a `KanError` whose `cause` is the signal's reason; the
+   * weights are those after the last completed step (all of them finite
+   * unless a logged loss said otherwise). An already aborted signal rejects
+   * before anything changes.
+   */
+  signal?: AbortSignal;
 }
 
 /** The logged steps and their losses. */
@@ -110,33 +141,32 @@ const FIT_OPTIONS = [
   "freeze",
   "onProgress",
   "progress",
+  "signal",
 ];
+
+const PROGRESS_MODES: Rule<ProgressMode> = oneOf<ProgressMode>(["auto", "bar", "lines", "none"]);
+const LOSS: Rule<LossName> = oneOf(LOSSES);
+const ABORT_SIGNAL: Rule<AbortSignal> = instanceOf(AbortSignal, "an AbortSignal");
+
+/** With a signal, give timers a turn after this many milliseconds of recording. */
+const YIELD_EVERY_MS = 50;
 
 /** Submit (without waiting) at least this often, so that recordings stay a bounded size. */
 const FLUSH_EVERY = 64;
 
-function checkPositiveInteger(name: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
-    throw new KanError(`fit: option "${name}" must be an integer >= 1, got ${v}`);
-  }
-}
-
+/**
+ * Checks the model (alive), `x` and `y` (live tensors of the model's GPU with
+ * matching shapes and finite values) and the loss name.
+ */
 function checkData(model: Trainable, owner: string, x: Tensor, y: Tensor, loss: LossName): void {
-  if (!(x instanceof Tensor) || !(y instanceof Tensor)) {
-    throw new KanError(`${owner}: x and y must be Tensors`);
-  }
-  if (!LOSSES.includes(loss)) {
-    throw new KanError(`${owner}: loss must be one of ${LOSSES.join(", ")}, got ${loss}`);
-  }
-  if (x.shape.length !== 2 || x.shape[1] !== model.inFeatures || x.shape[0] < 1) {
-    throw new KanError(`${owner}: x has shape ${formatShape(x.shape)}, expected [N, ${model.inFeatures}]`);
-  }
+  checkParametersLive(owner, model.namedParameters());
+  checkTensor(`${owner}: x`, x, model.gpu);
+  checkTensor(`${owner}: y`, y, model.gpu);
+  check(`${owner}: loss`, loss, LOSS);
+  checkRows(owner, "x", x, model.inFeatures);
   checkTarget(loss, x.shape[0], model.outFeatures, y);
-  for (const [name, t] of [["x", x], ["y", y]] as const) {
-    if (t.firstNonFinite !== null && t.firstNonFinite >= 0) {
-      throw new KanError(`${owner}: ${name} holds a non-finite value at flat index ${t.firstNonFinite}`);
-    }
-  }
+  checkFinite(`${owner}: x`, x);
+  checkFinite(`${owner}: y`, y);
 }
 
 /** Checks that crossEntropy class ids are integers in `0 .. classes-1` (one readback). */
@@ -167,49 +197,107 @@ function isClosureOptimizer(o: GpuOptimizer | ClosureOptimizer): o is ClosureOpt
   return typeof (o as ClosureOptimizer).stepWithClosure === "function";
 }
 
-/** Trains `model`; see {@linkcode FitOptions}. */
+const OPTIMIZER: Rule<GpuOptimizer | ClosureOptimizer> = {
+  expected: "an optimizer such as new Adam({ lr: 1e-3 })",
+  test: (o): o is GpuOptimizer | ClosureOptimizer =>
+    typeof o === "object" && o !== null && typeof (o as GpuOptimizer).name === "string" &&
+    typeof (o as GpuOptimizer).dispose === "function" &&
+    (typeof (o as GpuOptimizer).step === "function" || isClosureOptimizer(o as ClosureOptimizer)),
+};
+
+/** The options of `fit`, checked, with the defaults that do not depend on the data. */
+interface FitPlan {
+  steps?: number;
+  epochs?: number;
+  batchSize?: number;
+  logEvery?: number;
+  shuffle?: boolean;
+  seed: number;
+  freeze: string[];
+  onProgress?: (p: { step: number; loss: number }) => void;
+  progress: ProgressMode;
+  signal?: AbortSignal;
+}
+
+function checkFitOptions(options: FitOptions): FitPlan {
+  const count = (name: string) => option("fit", options, name, COUNT);
+  const plan: FitPlan = {
+    steps: count("steps"),
+    epochs: count("epochs"),
+    batchSize: count("batchSize"),
+    logEvery: count("logEvery"),
+    shuffle: option("fit", options, "shuffle", BOOLEAN),
+    seed: option("fit", options, "seed", SEED, 0),
+    freeze: option("fit", options, "freeze", STRINGS, []),
+    onProgress: option("fit", options, "onProgress", FUNCTION) as FitPlan["onProgress"],
+    progress: option("fit", options, "progress", PROGRESS_MODES, "auto"),
+    signal: option("fit", options, "signal", ABORT_SIGNAL),
+  };
+  if ((plan.steps === undefined) === (plan.epochs === undefined)) {
+    throw new KanError(
+      `fit: give exactly one of "steps" and "epochs", got steps ${describe(plan.steps)} and epochs ${
+        describe(plan.epochs)
+      }`,
+    );
+  }
+  return plan;
+}
+
+/** Throws a {@linkcode KanError} whose cause is the signal's reason when `signal` was aborted. */
+function checkAborted(signal: AbortSignal | undefined, step: number, total: number): void {
+  if (!signal?.aborted) return;
+  throw new KanError(
+    `fit: aborted before step ${step} of ${total}; the weights are those after step ${step - 1}`,
+    { cause: signal.reason },
+  );
+}
+
+/** Trains `model`; see {@linkcode FitOptions}. Every option is checked before any GPU work. */
 export async function fit(model: Trainable, options: FitOptions): Promise<FitHistory> {
-  if (typeof options !== "object" || options === null) throw new KanError("fit: expected an options object");
-  for (const key of Object.keys(options)) {
-    if (!FIT_OPTIONS.includes(key)) {
-      throw new KanError(`fit: unknown option "${key}" (known: ${FIT_OPTIONS.join(", ")})`);
-    }
+  if (!isPlainObject(options)) {
+    throw new KanError(`fit: expected an options object, got ${describe(options)}`);
   }
-  const { x, y, loss, optimizer } = options;
+  checkOptions("fit", options, FIT_OPTIONS);
+  const { x, y, loss } = options;
   checkData(model, "fit", x, y, loss);
-  if (
-    !optimizer || (typeof (optimizer as GpuOptimizer).step !== "function" && !isClosureOptimizer(optimizer))
-  ) {
-    throw new KanError('fit: option "optimizer" must be an optimizer such as new Adam({ lr: 1e-3 })');
-  }
-  for (const name of ["steps", "epochs", "batchSize", "logEvery"] as const) {
-    checkPositiveInteger(name, options[name]);
-  }
-  if ((options.steps === undefined) === (options.epochs === undefined)) {
-    throw new KanError('fit: give exactly one of "steps" and "epochs"');
-  }
+  const optimizer = requiredOption("fit", options, "optimizer", OPTIMIZER);
+  const plan = checkFitOptions(options);
   const gpu = model.gpu;
   const rows = x.shape[0];
-  const batchSize = Math.min(options.batchSize ?? rows, rows);
+  const batchSize = Math.min(plan.batchSize ?? rows, rows);
   const stepsPerEpoch = Math.ceil(rows / batchSize);
-  const total = options.steps ?? options.epochs! * stepsPerEpoch;
-  const logEvery = options.logEvery ?? Math.max(1, Math.ceil(total / 50));
-  const shuffle = options.shuffle ?? batchSize < rows;
-  const rng = shuffle ? new Rng(options.seed ?? 0) : null;
-  if (loss === "crossEntropy") await checkClassIds(y, model.outFeatures, "fit");
-
+  const total = check("fit: epochs * steps per epoch", plan.steps ?? plan.epochs! * stepsPerEpoch, COUNT);
+  const logEvery = plan.logEvery ?? Math.max(1, Math.ceil(total / 50));
+  const shuffle = plan.shuffle ?? batchSize < rows;
+  const rng = shuffle ? new Rng(plan.seed) : null;
   const named = model.namedParameters();
-  const frozen = frozenParameters(named, options.freeze ?? []);
+  const frozen = frozenParameters(named, plan.freeze);
   const parameters = [...named.values()];
+  if (parameters.every((p) => !p.trainable || frozen.has(p))) {
+    throw new KanError(
+      `fit: option "freeze" ${
+        describe(plan.freeze)
+      } leaves no parameter to train (it freezes every trainable one)`,
+    );
+  }
+  if (loss === "crossEntropy") await checkClassIds(y, model.outFeatures, "fit");
+  const { signal, onProgress } = plan;
+  checkAborted(signal, 1, total);
+
   const wasTrainable = parameters.map((p) => p.trainable);
   for (const p of frozen) p.trainable = false;
-
   const history: FitHistory = { step: [], loss: [] };
-  const progress = new Progress(total, options.progress ?? "auto");
+  const progress = new Progress(total, plan.progress);
   const lossOut = Tensor.zeros(gpu, [1]);
   let order: EpochOrder | null = null;
+  let yielded = performance.now();
   try {
     for (let step = 1; step <= total; step++) {
+      if (signal && performance.now() - yielded > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        yielded = performance.now();
+      }
+      checkAborted(signal, step, total);
       const inEpoch = (step - 1) % stepsPerEpoch;
       const whole = batchSize === rows && !shuffle;
       if (inEpoch === 0 && !whole) {
@@ -255,7 +343,7 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
         history.step.push(step);
         history.loss.push(value);
         progress.update(step, value);
-        options.onProgress?.({ step, loss: value });
+        onProgress?.({ step, loss: value });
       }
     }
   } finally {

@@ -10,7 +10,6 @@
 
 import { KanError } from "../errors.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
-import { checkNumber, checkOptions } from "../layers/layer.ts";
 import type { Parameter } from "../layers/parameter.ts";
 import { Tensor } from "../tensor.ts";
 import type { ClosureOptimizer } from "./fit.ts";
@@ -22,6 +21,9 @@ import {
   newLbfgsState,
 } from "./lbfgs_core.ts";
 import { trainableRanges } from "./optimizer.ts";
+import { checkOptions, COUNT, NON_NEGATIVE, oneOf, option, POSITIVE, type Rule } from "../validate.ts";
+
+const LINE_SEARCH: Rule<"strong_wolfe" | null> = oneOf<"strong_wolfe" | null>(["strong_wolfe", null]);
 
 /** Options of {@linkcode LBFGS}: torch's, with pykan's history of 10 and strong-Wolfe line search. */
 export interface LBFGSOptions {
@@ -73,23 +75,16 @@ export class LBFGS implements ClosureOptimizer {
   /** See {@linkcode LBFGSOptions}. */
   constructor(options: LBFGSOptions = {}) {
     checkOptions("LBFGS", options, OPTION_NAMES);
-    const maxIter = options.maxIter ?? 20;
-    if (!Number.isInteger(maxIter) || maxIter < 1) {
-      throw new KanError(`LBFGS: "maxIter" must be an integer >= 1`);
-    }
-    const lineSearch = options.lineSearch === undefined ? "strong_wolfe" : options.lineSearch;
-    if (lineSearch !== null && lineSearch !== "strong_wolfe") {
-      throw new KanError(`LBFGS: "lineSearch" must be "strong_wolfe" or null, got ${lineSearch}`);
-    }
+    const maxIter = option("LBFGS", options, "maxIter", COUNT, 20);
     this.settings = {
-      lr: checkNumber("LBFGS", "lr", options.lr ?? 1, true),
+      lr: option("LBFGS", options, "lr", POSITIVE, 1),
       maxIter,
-      maxEval: options.maxEval ?? Math.floor(maxIter * 5 / 4),
-      toleranceGrad: checkNumber("LBFGS", "toleranceGrad", options.toleranceGrad ?? 1e-7),
-      toleranceChange: checkNumber("LBFGS", "toleranceChange", options.toleranceChange ?? 1e-9),
-      historySize: options.historySize ?? 10,
-      toleranceYs: checkNumber("LBFGS", "toleranceYs", options.toleranceYs ?? 1e-10),
-      lineSearch,
+      maxEval: option("LBFGS", options, "maxEval", COUNT, Math.floor(maxIter * 5 / 4)),
+      toleranceGrad: option("LBFGS", options, "toleranceGrad", NON_NEGATIVE, 1e-7),
+      toleranceChange: option("LBFGS", options, "toleranceChange", NON_NEGATIVE, 1e-9),
+      historySize: option("LBFGS", options, "historySize", COUNT, 10),
+      toleranceYs: option("LBFGS", options, "toleranceYs", NON_NEGATIVE, 1e-10),
+      lineSearch: option("LBFGS", options, "lineSearch", LINE_SEARCH, "strong_wolfe"),
     };
   }
 

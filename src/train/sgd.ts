@@ -7,8 +7,17 @@
 
 import { KanError } from "../errors.ts";
 import { linearGrid, packParams } from "../gpu/params.ts";
-import { checkNumber, checkOptions } from "../layers/layer.ts";
 import type { Parameter } from "../layers/parameter.ts";
+import {
+  BOOLEAN,
+  checkOptions,
+  FRACTION,
+  NON_NEGATIVE,
+  option,
+  POSITIVE,
+  requiredOption,
+  UNIT_INTERVAL,
+} from "../validate.ts";
 import { BlockState, type GpuOptimizer, trainableRanges } from "./optimizer.ts";
 import source from "../../shaders/train/sgd.wgsl" with { type: "text" };
 
@@ -49,14 +58,17 @@ export class SGD implements GpuOptimizer {
   constructor(options: SGDOptions) {
     checkOptions("SGD", options, ["lr", "momentum", "dampening", "weightDecay", "nesterov"]);
     this.options = {
-      lr: checkNumber("SGD", "lr", options?.lr),
-      momentum: checkNumber("SGD", "momentum", options.momentum ?? 0),
-      dampening: checkNumber("SGD", "dampening", options.dampening ?? 0),
-      weightDecay: checkNumber("SGD", "weightDecay", options.weightDecay ?? 0),
-      nesterov: options.nesterov ?? false,
+      lr: requiredOption("SGD", options, "lr", POSITIVE),
+      momentum: option("SGD", options, "momentum", FRACTION, 0),
+      dampening: option("SGD", options, "dampening", UNIT_INTERVAL, 0),
+      weightDecay: option("SGD", options, "weightDecay", NON_NEGATIVE, 0),
+      nesterov: option("SGD", options, "nesterov", BOOLEAN, false),
     };
     if (this.options.nesterov && (this.options.momentum <= 0 || this.options.dampening !== 0)) {
-      throw new KanError("SGD: Nesterov momentum requires a momentum and zero dampening");
+      throw new KanError(
+        `SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got momentum ${this.options.momentum} ` +
+          `and dampening ${this.options.dampening}`,
+      );
     }
   }
 
