@@ -6,7 +6,7 @@
  * largest magnitude of each tensor; the bound is stated per case. Every case
  * runs on both kernel paths: tiled (64 x 64 tiles in workgroup memory) and
  * direct (one thread per output), whatever "auto" would pick; the cases up to
- * 1,000 wide run again with the loop-trip budget lowered to 2,500 and partial
+ * 1,700 wide run again with the loop-trip budget lowered to 2,500 and partial
  * sums kept 5,000 floats at a time, so that every kernel splits its reduction
  * (and in groups) even on small shapes. The wider cases are past the default
  * budget.
@@ -116,6 +116,21 @@ const cases: Case[] = [
     bound: 1e-4,
   },
   { name: "Linear B=1 1→1", batch: 1, layer: () => new Linear(gpu, 1, 1), range: [-1, 1], bound: 1e-5 },
+  // At the lowered budget, their LayerNorms split rows into chunks of features, forward and backward.
+  {
+    name: "FastKAN B=5 1600→3",
+    batch: 5,
+    layer: () => new FastKAN(gpu, 1600, 3),
+    range: [-3, 3],
+    bound: 1e-4,
+  },
+  {
+    name: "FasterKAN B=4 1700→2",
+    batch: 4,
+    layer: () => new FasterKAN(gpu, 1700, 2),
+    range: [-2, 2],
+    bound: 1e-4,
+  },
 ];
 
 /** Past the default loop-trip budget: each needs a split of its reduction. */

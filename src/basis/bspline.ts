@@ -7,6 +7,7 @@
  */
 
 import { KanError } from "../errors.ts";
+import { loopTrips } from "../gpu/loop_trips.ts";
 import { type Basis, noParamGradient } from "./basis.ts";
 import source from "../../shaders/basis/bspline.wgsl" with { type: "text" };
 
@@ -84,10 +85,13 @@ export function bsplineBasis(gridSize: number, order: number): Basis {
     );
   }
   const knotsPerInput = gridSize + 2 * order + 1;
-  // The Cox-de Boor recurrence: order + 1 indicators, then order levels of
-  // order + 1 - level terms; basis_range bisects the count + order knot intervals.
-  const recurrence = 2 * order + 1 + order * (order + 1) / 2;
-  const bisection = Math.ceil(Math.log2(count + order)) + 1;
+  // The Cox-de Boor recurrence: a loop over order + 1 indicators, then a loop over
+  // order levels, each a loop over order + 1 - level terms; basis_range bisects the
+  // count + order knot intervals.
+  let recurrence = loopTrips(order + 1);
+  for (let level = 1; level <= order; level++) recurrence += 1 + loopTrips(order + 1 - level);
+  recurrence += 1;
+  const bisection = loopTrips(Math.ceil(Math.log2(count + order)));
   return {
     name: "bspline",
     source,

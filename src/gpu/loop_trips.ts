@@ -12,9 +12,13 @@
  * chosen by {@linkcode unitsPerPart} from a count of the kernel's loops that
  * assumes no loop is unrolled.
  *
+ * llvmpipe charges a loop that runs `n` times `n + 1` trips (its last test
+ * counts too), see {@linkcode loopTrips}.
+ *
  * `Gpu.request({ countLoopTrips: true })` checks that claim: it rewrites every
- * kernel so that each invocation counts its loop iterations and records the
- * largest count per kernel, which `gpu.loopTrips()` reads.
+ * kernel so that each invocation counts its loop trips (each iteration and
+ * each loop statement it reaches) and records the largest count per kernel,
+ * which `gpu.loopTrips()` reads.
  *
  * @module
  */
@@ -31,6 +35,21 @@ export const TRIP_LIMIT = 65535;
  * small shapes.
  */
 export const tripBudget: { trips: number } = { trips: 60000 };
+
+/**
+ * The trips llvmpipe charges for a loop that runs `n` times with a body that
+ * costs `body` trips each time (the loops it holds): `1 + n * (1 + body)`,
+ * the last, failing test of the loop included.
+ *
+ * @example
+ * ```ts
+ * import { loopTrips } from "./loop_trips.ts";
+ * console.log(loopTrips(4, loopTrips(4))); // a 4 x 4 nest: 25
+ * ```
+ */
+export function loopTrips(n: number, body = 0): number {
+  return 1 + n * (1 + body);
+}
 
 /**
  * How many units of a reduction one invocation may take when each unit costs
@@ -72,9 +91,11 @@ function closeParen(source: string, open: number): number {
 }
 
 /**
- * `source` with a call to `loop_trip()` at the start of every `for`, `while`
- * and `loop` body, and the counter's declarations: binding `binding` of group 0
- * is an array of atomic maxima, and this kernel records into element `slot`.
+ * `source` with a call to `loop_trip()` before every `for`, `while` and `loop`
+ * statement and at the start of its body (as llvmpipe charges a loop: once
+ * per iteration and once for its last test), and the counter's declarations:
+ * binding `binding` of group 0 is an array of atomic maxima, and this kernel
+ * records into element `slot`.
  */
 export function instrumentLoops(source: string, binding: number, slot: number): string {
   const code = stripComments(source);
@@ -89,7 +110,8 @@ export function instrumentLoops(source: string, binding: number, slot: number): 
     }
     const brace = code.indexOf("{", at);
     if (brace < 0 || code.slice(at, brace).trim() !== "") continue;
-    out += code.slice(last, brace + 1) + " loop_trip();";
+    out += code.slice(last, match.index) + "loop_trip(); " + code.slice(match.index, brace + 1) +
+      " loop_trip();";
     last = brace + 1;
     pattern.lastIndex = brace + 1;
   }

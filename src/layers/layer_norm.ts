@@ -36,11 +36,11 @@ const BACKWARD_BINDINGS = [
 ] as const;
 
 /**
- * Features per chunk of a row when a kernel makes `passes` passes over it: the
- * whole row when that fits the loop-trip budget.
+ * Features per chunk of a row when a kernel makes `passes` loops over it (each
+ * charged its length plus one): the whole row when that fits the loop-trip budget.
  */
 function featureChunk(what: string, dim: number, passes: number): number {
-  return Math.min(dim, unitsPerPart(what, passes, 0));
+  return Math.min(dim, unitsPerPart(what, passes, passes));
 }
 
 /** Records `u = LN(x)` for `x` of `[rows, dim]`; `stats` (`[rows, 2]`) receives each row's mean and 1/std. */
@@ -129,7 +129,7 @@ export function layerNormBackward(
     }
   }
   if (paramGrads) {
-    const chunkRows = Math.min(rows, PARAM_CHUNK_ROWS, unitsPerPart("layer_norm_backward", 1, 0));
+    const chunkRows = Math.min(rows, PARAM_CHUNK_ROWS, unitsPerPart("layer_norm_backward", 1, 1));
     const chunks = Math.ceil(rows / chunkRows);
     const params = packParams("uufuuu", rows, dim, beta, dim, 1, chunkRows);
     const partials = chunks > 1 ? [Tensor.empty(gpu, [chunks, dim]), Tensor.empty(gpu, [chunks, dim])] : null;

@@ -3,17 +3,19 @@
  * its reduction into parts so that no invocation loops past the loop-trip
  * budget (`src/gpu/loop_trips.ts`), whatever the shape.
  *
- * Each plan counts the loop iterations of one invocation from the loops of the
- * WGSL, as if no loop were unrolled and taking every data-dependent loop at its
- * longest (a B-spline block may visit every function of its inputs); the
- * comments name the loops. `tests/loop_budget_test.ts` checks the counts
- * against kernels instrumented to count their trips.
+ * Each plan counts the loop trips of one invocation from the loops of the
+ * WGSL, as llvmpipe charges them ({@linkcode loopTrips}: `n + 1` for a loop of
+ * `n` iterations), as if no loop were unrolled and taking every
+ * data-dependent loop at its longest (a B-spline block may visit every
+ * function of its inputs); the comments name the loops.
+ * `tests/loop_budget_test.ts` checks the counts against kernels instrumented
+ * to count their trips.
  *
  * @module
  */
 
 import { type Basis, basisLoopTrips } from "../basis/basis.ts";
-import { unitsPerPart } from "../gpu/loop_trips.ts";
+import { loopTrips, unitsPerPart } from "../gpu/loop_trips.ts";
 
 /** Output rows (and columns) of one tile of the tiled entry points (tile_product.wgsl `TM`, `TN`). */
 export const TILE = 64;
@@ -23,12 +25,19 @@ export const TILE_STEP = 16;
 const TILE_BLOCK = 4;
 /** Threads of a tiled workgroup. */
 const TILE_THREADS = 256;
-/** Loop trips of one `tile_product` call: the `c` loop, and per `c` the loads and the `m x n` products. */
-const TILE_PRODUCT_TRIPS = TILE_STEP * (1 + 2 * TILE_BLOCK + TILE_BLOCK * (1 + TILE_BLOCK));
-/** Trips of the strided loop that fills one tile: `TM * TK / 256` elements per thread. */
-const TILE_LOAD = TILE * TILE_STEP / TILE_THREADS;
-/** Trips of the epilogue of a tiled thread: the `m` loop around the `n` loop. */
-const TILE_EPILOGUE = TILE_BLOCK * (1 + TILE_BLOCK);
+/** One `tile_product` call: the `c` loop; per `c` the `m` and `n` loads and the `m x n` products. */
+const TILE_PRODUCT_TRIPS = loopTrips(
+  TILE_STEP,
+  2 * loopTrips(TILE_BLOCK) + loopTrips(TILE_BLOCK, loopTrips(TILE_BLOCK)),
+);
+/** The strided loop that fills one tile (`TM * TK / 256` elements per thread), each element costing `body`. */
+function tileLoad(body: number): number {
+  return loopTrips(TILE * TILE_STEP / TILE_THREADS, body);
+}
+/** A tiled thread's `m x n` nest over its outputs (the epilogue), each costing `body`. */
+function tileNest(body = 0): number {
+  return loopTrips(TILE_BLOCK, loopTrips(TILE_BLOCK, body));
+}
 
 /** The most rows (and columns) of the register block of one direct thread. */
 const BLOCK = 4;
@@ -81,20 +90,20 @@ export function forwardPlan(basis: Basis, dims: LayerDims, block: DirectBlock | 
   const nb = basis.count;
   if (!block) {
     const k = dims.inDim * nb;
-    // Per TK step: the k0 loop, the A tile (a basis value each), the B tile, the product.
-    const step = 1 + TILE_LOAD * (1 + trips.value) + TILE_LOAD + TILE_PRODUCT_TRIPS;
-    const partK = Math.min(
-      roundUp(k, TILE_STEP),
-      TILE_STEP * unitsPerPart("kan_forward", step, TILE_EPILOGUE),
-    );
+    // Per TK step: the k0 iteration, the A tile (a basis value each), the B tile, the product;
+    // then the k0 loop's last test and the epilogue.
+    const step = 1 + tileLoad(trips.value) + tileLoad(0) + TILE_PRODUCT_TRIPS;
+    const steps = unitsPerPart("kan_forward", step, 1 + tileNest());
+    const partK = Math.min(roundUp(k, TILE_STEP), TILE_STEP * steps);
     return { partK, partJ: nb, parts: Math.ceil(k / partK) };
   }
   const { BR, BC } = block.constants;
-  // acc init (16) and the epilogue; per input: the i loop, the m loop with basis_range;
-  // per function: the j loop, the weight loads, the m loop with a basis value and the n loop.
-  const fixed = 16 + BR * (1 + BC);
-  const perInput = 1 + BR * (1 + trips.range);
-  const perFunction = 1 + BC + BR * (1 + trips.value + BC);
+  // acc init, the i loop's last test, the epilogue; per input: its iteration, the m loop with
+  // basis_range, the j loop's last test; per function: its iteration, the weight loads, the m loop
+  // with a basis value and the n loop.
+  const fixed = loopTrips(16) + 1 + loopTrips(BR, loopTrips(BC));
+  const perInput = 1 + loopTrips(BR, trips.range) + 1;
+  const perFunction = 1 + loopTrips(BC) + loopTrips(BR, trips.value + loopTrips(BC));
   const partJ = Math.min(nb, unitsPerPart("kan_forward", perFunction, fixed + perInput));
   const partK = Math.min(dims.inDim, unitsPerPart("kan_forward", perInput + partJ * perFunction, fixed));
   return { partK, partJ, parts: Math.ceil(dims.inDim / partK) * Math.ceil(nb / partJ) };
@@ -113,17 +122,18 @@ export function gradWeightPlan(basis: Basis, dims: LayerDims, block: DirectBlock
   const trips = basisLoopTrips(basis);
   let chunkRows: number;
   if (!block) {
-    // Per TK rows: the b0 loop, the dy tile, the basis tile, the product.
-    const step = 1 + TILE_LOAD + TILE_LOAD * (1 + trips.value) + TILE_PRODUCT_TRIPS;
-    chunkRows = Math.min(
-      roundUp(dims.batch, TILE_STEP),
-      TILE_STEP * unitsPerPart("kan_grad_weight", step, TILE_EPILOGUE),
-    );
+    // Per TK rows: the b0 iteration, the dy tile, the basis tile, the product; the b0 loop's last
+    // test and the epilogue.
+    const step = 1 + tileLoad(0) + tileLoad(trips.value) + TILE_PRODUCT_TRIPS;
+    const steps = unitsPerPart("kan_grad_weight", step, 1 + tileNest());
+    chunkRows = Math.min(roundUp(dims.batch, TILE_STEP), TILE_STEP * steps);
   } else {
     const { BR, BC } = block.constants;
-    // Per row: the b loop, dy loads, basis values, the m x n products; acc init and epilogue.
-    const perRow = 1 + BR + BC * (1 + trips.value) + BR * (1 + BC);
-    chunkRows = Math.min(CHUNK_ROWS, unitsPerPart("kan_grad_weight", perRow, 16 + BR * (1 + BC)));
+    // Per row: its iteration, the dy loads, the basis values, the m x n products; acc init, the b
+    // loop's last test and the epilogue.
+    const perRow = 1 + loopTrips(BR) + loopTrips(BC, trips.value) + loopTrips(BR, loopTrips(BC));
+    const fixed = loopTrips(16) + 1 + loopTrips(BR, loopTrips(BC));
+    chunkRows = Math.min(CHUNK_ROWS, unitsPerPart("kan_grad_weight", perRow, fixed));
   }
   return { chunkRows, chunks: Math.ceil(dims.batch / chunkRows) };
 }
@@ -154,12 +164,14 @@ export function gradInputPlan(basis: Basis, dims: LayerDims, block: DirectBlock 
   let rowsPerParamRow: number;
   let chunkRows = CHUNK_ROWS;
   if (!block) {
-    // x loads and the dx stores; per j: the j loop, acc init (16), per TK outputs a tile step,
-    // then the dx terms and, per basis parameter, its terms and the 16-row reduction.
-    const fixed = 2 * TILE_EPILOGUE;
-    const step = 1 + 2 * TILE_LOAD + TILE_PRODUCT_TRIPS;
-    const perJ = 1 + 16 + TILE_BLOCK * (1 + TILE_BLOCK * (1 + trips.dx)) +
-      q * (1 + TILE_BLOCK * (1 + TILE_BLOCK * (1 + trips.dparam)) + TILE_BLOCK * (1 + 16));
+    // The x loads, the j loop's last test and the dx stores; per j: its iteration, acc init, the o0
+    // loop's last test, per TK outputs a tile step, then the dx terms and, per basis parameter, its
+    // terms and the 16-row sums (a loop that runs no times when there are none).
+    const fixed = tileNest() + 1 + tileNest();
+    const step = 1 + tileLoad(0) + tileLoad(0) + TILE_PRODUCT_TRIPS;
+    const perParam = loopTrips(TILE_BLOCK, loopTrips(TILE_BLOCK, trips.dparam)) +
+      loopTrips(TILE_BLOCK, loopTrips(16));
+    const perJ = 1 + loopTrips(16) + 1 + tileNest(trips.dx) + loopTrips(q, perParam);
     const steps = Math.min(
       Math.ceil(dims.outDim / TILE_STEP),
       unitsPerPart("kan_grad_input", step, fixed + perJ),
@@ -169,17 +181,18 @@ export function gradInputPlan(basis: Basis, dims: LayerDims, block: DirectBlock 
     rowsPerParamRow = Math.ceil(dims.batch / TILE);
   } else {
     const { BR, BC } = block.constants;
-    // The x/range loads and the dx stores; per j: the j loop, g init (16), per output its loads and
-    // products, then the dx terms.
-    const fixed = BR * (1 + BC * (1 + trips.range)) + BR * (1 + BC);
-    const perOutput = 1 + BR + BC + BR * (1 + BC);
-    const perJ = 1 + 16 + BR * (1 + BC * (1 + trips.dx));
+    // The x/range loads, the j loop's last test and the dx stores; per j: its iteration, g init, the
+    // o loop's last test, per output its loads and products, then the dx terms.
+    const fixed = loopTrips(BR, loopTrips(BC, trips.range)) + 1 + loopTrips(BR, loopTrips(BC));
+    const perOutput = 1 + loopTrips(BR) + loopTrips(BC) + loopTrips(BR, loopTrips(BC));
+    const perJ = 1 + loopTrips(16) + 1 + loopTrips(BR, loopTrips(BC, trips.dx));
     partO = Math.min(dims.outDim, unitsPerPart("kan_grad_input", perOutput, fixed + perJ));
     partJ = Math.min(nb, unitsPerPart("kan_grad_input", perJ + partO * perOutput, fixed));
     if (q > 0) {
-      // direct_params, per row of its chunk: the b loop, the o loop over the part's outputs, dparam.
-      const perRow = 2 + partO + trips.dparam;
-      chunkRows = Math.min(CHUNK_ROWS, unitsPerPart("kan_grad_input", perRow, 0));
+      // direct_params, per row of its chunk: its iteration, the o loop over the part's outputs,
+      // dparam; then the row loop's last test.
+      const perRow = 1 + loopTrips(partO) + trips.dparam;
+      chunkRows = Math.min(CHUNK_ROWS, unitsPerPart("kan_grad_input", perRow, 1));
     }
     rowsPerParamRow = Math.ceil(dims.batch / chunkRows);
   }

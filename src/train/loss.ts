@@ -26,6 +26,9 @@ export const LOSSES: readonly LossName[] = ["mse", "crossEntropy"];
 
 const WG = 64;
 
+/** The most classes of crossEntropy: class ids travel as float32, exact up to 2^24. */
+const MAX_CLASSES = 2 ** 24;
+
 /** Threads of the one workgroup of reduce.wgsl. */
 const SUM_THREADS = 256;
 
@@ -39,13 +42,14 @@ export function recordSum(gpu: Gpu, a: BufferRange, n: number, out: BufferRange,
     source: reduceSource,
     bindings: ["uniform", "read", "storage"],
   });
-  // Each thread loops ceil(n / 256) times, then the 8 levels of the tree.
-  const limit = SUM_THREADS * unitsPerPart("reduce_sum", 1, 8);
+  // Each thread loops ceil(n / 256) times, then the 8 levels of the tree (each loop charged one more).
+  const limit = SUM_THREADS * unitsPerPart("reduce_sum", 1, 10);
+  const chunkRows = Math.min(MAX_CHUNK_ROWS, unitsPerPart("reduce_rows", 1, 1));
   let source = a;
   let count = n;
   const temporaries: Tensor[] = [];
   while (count > limit) {
-    const sums = chunkSums(gpu, source, count, 1, MAX_CHUNK_ROWS);
+    const sums = chunkSums(gpu, source, count, 1, chunkRows);
     temporaries.push(sums);
     source = sums.binding;
     count = sums.shape[0];
@@ -56,6 +60,11 @@ export function recordSum(gpu: Gpu, a: BufferRange, n: number, out: BufferRange,
 
 /** Checks that `target` fits predictions of shape `[rows, cols]` under `loss`. */
 export function checkTarget(loss: LossName, rows: number, cols: number, target: Tensor): void {
+  if (loss === "crossEntropy" && cols > MAX_CLASSES) {
+    throw new KanError(
+      `crossEntropy: ${cols} classes, past the ${MAX_CLASSES} whose ids float32 holds exactly`,
+    );
+  }
   const expected = loss === "mse" ? [rows, cols] : [rows];
   const ok = target.shape.length === expected.length && target.shape.every((d, i) => d === expected[i]);
   if (!ok) {
@@ -132,12 +141,12 @@ function recordCrossEntropy(
   kernel: (entryPoint: string) => Kernel,
   buffers: (part: BufferRange) => BufferRange[],
 ): void {
-  if (Math.min(cols, unitsPerPart("loss.cross_entropy", 3, 0)) === cols) {
+  if (Math.min(cols, unitsPerPart("loss.cross_entropy", 3, 3)) === cols) {
     const params = packParams("uuuu", rows, cols, cols, 1);
     gpu.dispatch(kernel("cross_entropy"), params, buffers(gpu.placeholder(1)), linearGrid(rows, WG));
     return;
   }
-  const chunk = unitsPerPart("loss.cross_entropy", 2, 0);
+  const chunk = unitsPerPart("loss.cross_entropy", 2, 2);
   const chunks = Math.ceil(cols / chunk);
   const params = packParams("uuuu", rows, cols, chunk, chunks);
   const part = Tensor.empty(gpu, [rows, chunks, 3]);
