@@ -4,20 +4,26 @@
  * optimizers, `fit`), layers too large for the device, a LayerNorm over one
  * feature, state dicts with a missing, extra, misshaped, non-finite or
  * out-of-float32 entry or non-increasing knots (nothing is written then),
- * backward passes with a wrong `dy`; and `fit({ signal })` stops a run.
+ * backward passes with a wrong `dy`; Symbols and BigInts where a state dict,
+ * its entries, format options or safetensors paths belong; and
+ * `fit({ signal })` stops a run.
  */
 
 import {
   Adam,
   AdamW,
   BSplineKAN,
+  encodeSafetensors,
   FasterKAN,
   FastKAN,
   kan,
   KanError,
   LBFGS,
   Linear,
+  loadSafetensors,
+  readSafetensors,
   ReLUKAN,
+  saveSafetensors,
   Sequential,
   SGD,
   Tensor,
@@ -391,6 +397,97 @@ Deno.test("bad input: fit({ signal }) stops before the next step with finite wei
   );
   optimizer.dispose();
   for (const t of [x, y]) t.dispose();
+  model.dispose();
+});
+
+Deno.test("bad input: Symbols and BigInts in state dicts, format options and safetensors arguments are KanErrors", async () => {
+  const model = new Sequential([new BSplineKAN(gpu, 2, 3), new BSplineKAN(gpu, 3, 1)]);
+  const own = await model.stateDict();
+  const ek = await model.stateDict({ to: "efficient-kan" });
+  const grid = own["layers.0.grid"];
+  const sym = Symbol("s");
+  /** Why `call` is not refused with a KanError matching `pattern`, or null. */
+  const wrong = async (call: () => unknown, pattern: RegExp): Promise<string | null> => {
+    try {
+      await call();
+    } catch (e) {
+      if (e instanceof KanError && pattern.test(e.message)) return null;
+      return `${pattern}: got ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`;
+    }
+    return `${pattern}: nothing was thrown`;
+  };
+  const cases: [() => unknown, RegExp][] = [
+    [
+      () => model.loadStateDict(own, sym as never),
+      /loadStateDict: options must be an object .*, got Symbol\(s\)/,
+    ],
+    [() => model.stateDict(sym as never), /stateDict: options must be an object .*, got Symbol\(s\)/],
+    [() => model.stateDict(10n as never), /stateDict: options must be an object .*, got 10n/],
+    [
+      () => model.loadStateDict(own, { from: sym as never }),
+      /option "from" must be one of .*, got Symbol\(s\)/,
+    ],
+    [
+      () => model.loadStateDict(sym as never, { from: "pykan" }),
+      /\{ from: "pykan" \}\): expected a state dict .*, got Symbol\(s\)/,
+    ],
+    [
+      () =>
+        model.loadStateDict({ ...ek, "layers.0.grid": { shape: [sym], data: grid.data } } as never, {
+          from: "efficient-kan",
+        }),
+      /entry "layers\.0\.grid" has shape \[Symbol\(s\)\], expected \[2, 12\]/,
+    ],
+    [
+      () =>
+        model.loadStateDict({ ...ek, "layers.0.grid": { shape: [2, 12], data: sym } } as never, {
+          from: "efficient-kan",
+        }),
+      /entry "layers\.0\.grid" has data Symbol\(s\), expected 24 numbers/,
+    ],
+    [
+      () =>
+        model.loadStateDict({ ...ek, "layers.0.grid": { shape: [2, 12], data: { length: sym } } } as never, {
+          from: "efficient-kan",
+        }),
+      /entry "layers\.0\.grid" has Symbol\(s\) values, expected 24/,
+    ],
+    [
+      () =>
+        model.loadStateDict({
+          ...ek,
+          "layers.0.spline_scaler": { shape: [3, 2], data: [1, 2, 3, 4, 5, sym] },
+        } as never, { from: "efficient-kan" }),
+      /entry "layers\.0\.spline_scaler" holds Symbol\(s\), not a number, at index 5/,
+    ],
+    [
+      () => model.loadStateDict({ ...own, "layers.0.grid": { shape: [sym, 1n], data: grid.data } } as never),
+      /loadStateDict: entry "layers\.0\.grid" has shape \[Symbol\(s\), 1n\], expected \[2, 12\]/,
+    ],
+    [() => encodeSafetensors(sym as never), /encodeSafetensors: dict must be an object .*, got Symbol\(s\)/],
+    [() => encodeSafetensors({ a: sym } as never), /entry "a" must be \{shape, data\}, got Symbol\(s\)/],
+    [() => encodeSafetensors({}, sym as never), /metadata must be an object of strings, got Symbol\(s\)/],
+    [
+      () => encodeSafetensors({ a: { shape: [1n], data: new Float32Array(1) } } as never),
+      /entry "a" has shape \[1n\], expected an array of non-negative integers/,
+    ],
+    [
+      () => encodeSafetensors({ a: { shape: [sym], data: new Float32Array(1) } } as never),
+      /entry "a" has shape \[Symbol\(s\)\], expected/,
+    ],
+    [() => saveSafetensors(1n as never, {}), /saveSafetensors: path must be a non-empty string, got 1n/],
+    [() => saveSafetensors(sym as never, {}), /saveSafetensors: path must be a non-empty string, got Symbol/],
+    [() => saveSafetensors("unused.safetensors", sym as never), /dict must be an object .*, got Symbol\(s\)/],
+    [() => loadSafetensors(1n as never), /loadSafetensors: path must be a non-empty string, got 1n/],
+    [() => readSafetensors(sym as never), /loadSafetensors: path must be a non-empty string, got Symbol/],
+  ];
+  const failures: string[] = [];
+  for (const [call, pattern] of cases) {
+    const why = await wrong(call, pattern);
+    if (why !== null) failures.push(why);
+  }
+  assertEquals(failures, []);
+  assertEquals(await model.stateDict(), own);
   model.dispose();
 });
 

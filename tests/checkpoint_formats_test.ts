@@ -63,8 +63,8 @@ const fixtures: CheckpointFixture[] = await Promise.all(fixtureNames.map(readFix
 const loadable = fixtures.filter((f) => f.refused === null);
 const byName = (name: string) => fixtures.find((f) => f.name === name)!;
 
-Deno.test("checkpoint formats: 13 fixtures of the six formats are present, two of them refusals", () => {
-  assertEquals(fixtures.length, 13);
+Deno.test("checkpoint formats: 15 fixtures of the six formats are present, two of them refusals", () => {
+  assertEquals(fixtures.length, 15);
   assertEquals(
     [...new Set(fixtures.map((f) => f.format))].sort(),
     ["efficient-kan", "fast-kan", "faster-kan", "pykan", "relu-kan", "torch"],
@@ -164,6 +164,94 @@ Deno.test("checkpoint pykan: scales, masks and biases fold into base_weight, spl
   model.dispose();
 });
 
+/** ReLU-KAN's starting phases of `g`, `k`, as its `ReLUKANLayer` computes them (float64, then float32). */
+function reluStart(g: number, k: number): { low: Float32Array; high: Float32Array } {
+  const low = Float32Array.from({ length: g + k }, (_, j) => (j - k) / g);
+  const high = Float32Array.from({ length: g + k }, (_, j) => (j - k) / g + (k + 1) / g);
+  return { low, high };
+}
+
+/** Root mean square distance of a layer's phases (`[in, g + k]` each) from the start of `g`, `k`. */
+function startDistance(low: Float32Array, high: Float32Array, g: number, k: number): number {
+  const s = reluStart(g, k);
+  let sum = 0;
+  for (let i = 0; i < low.length; i++) {
+    sum += (low[i] - s.low[i % (g + k)]) ** 2 + (high[i] - s.high[i % (g + k)]) ** 2;
+  }
+  return Math.sqrt(sum / (2 * low.length));
+}
+
+Deno.test("checkpoint relu-kan: drifted phases load with the model's own g, k; only untrained phases name a split", async () => {
+  // ReLU-KAN's exp_fitting recipe, ReLUKAN([2, 5, 1], 20, 3): layer 1's phases lie nearer the start of
+  // g 19, k 4 than of its own g 20, k 3, so a nearest-start rule would refuse it (or suggest a wrong split).
+  const f = byName("relu_kan_drift");
+  const dict = await readFixtureDict(f.name);
+  const low = dict["rk_layers.1.phase_low"].data, high = dict["rk_layers.1.phase_height"].data;
+  const own = startDistance(low, high, 20, 3);
+  console.log(
+    `  layer 1: RMS distance from the start of g 20, k 3 ${own.toFixed(4)}, of g 19, k 4 ${
+      startDistance(low, high, 19, 4).toFixed(4)
+    }`,
+  );
+  assert(own > 0.05, `the phases drifted by ${own} only`);
+  assert(startDistance(low, high, 19, 4) < own, "the fixture's phases do not lie nearer another split");
+  const model = buildFixtureModel(gpu, f);
+  model.loadStateDict(dict, { from: "relu-kan" });
+  assertClose("relu_kan_drift y", await run(model, f.x), f.y.data, BOUND, "max");
+  // g and k are the user's declaration: another split of 23 loads too, and computes another function.
+  const declared = buildFixtureModel(gpu, f, 0, { g: 19, k: 4 });
+  declared.loadStateDict(dict, { from: "relu-kan" });
+  const y = await run(declared, f.x);
+  assert(Math.max(...y.map((v, i) => Math.abs(v - f.y.data[i]))) > 0.1, "g 19, k 4 computes the same y");
+
+  // Untrained phases say their split exactly: what a fresh model of this module's writes is one.
+  const fresh = kan(gpu, [2, 5, 1], { basis: "relu", g: 5, k: 3 });
+  const written = await fresh.stateDict({ to: "relu-kan" });
+  const other = kan(gpu, [2, 5, 1], { basis: "relu", g: 4, k: 4 });
+  await assertRefused(
+    other,
+    () => other.loadStateDict(written, { from: "relu-kan" }),
+    /layer 0 \(ReLUKAN 2 -> 5\) was built with g 4, k 4, .* starting phases of g 5, k 3 .* with g 5, k 3$/,
+  );
+  // A phase moved by 1e-4 is a trained phase: taken at the declared split.
+  written["rk_layers.0.phase_low"].data[3] += 1e-4;
+  written["rk_layers.1.phase_height"].data[0] -= 1e-4;
+  other.loadStateDict(written, { from: "relu-kan" });
+  for (const m of [model, declared, fresh, other]) m.dispose();
+});
+
+Deno.test('checkpoint efficient-kan: a "zero" base branch is written as base_weight 0; a nonzero one is refused', async () => {
+  const x = byName("efficient_kan_342").x;
+  const build = (seed: number, baseActivation: "zero" | "silu") =>
+    new Sequential([
+      new BSplineKAN(gpu, 3, 4, { gridSize: 4, splineOrder: 2, baseActivation, seed }),
+      new BSplineKAN(gpu, 4, 2, { gridSize: 4, splineOrder: 2, baseActivation, seed: seed + 1 }),
+    ]);
+  const model = build(3, "zero");
+  model.loadStateDict(perturb(await model.stateDict(), 8));
+  const y = await run(model, x);
+  const written = await model.stateDict({ to: "efficient-kan" });
+  for (const i of [0, 1]) {
+    assert(written[`layers.${i}.base_weight`].data.every((v) => v === 0), `layers.${i}.base_weight`);
+  }
+  // efficient-kan's KANLinear adds F.linear(silu(x), base_weight): a silu model of the file is the same function.
+  const silu = build(20, "silu");
+  silu.loadStateDict(written, { from: "efficient-kan" });
+  assertClose("zero model written, read as silu", await run(silu, x), y, BOUND, "max");
+  const back = build(30, "zero");
+  back.loadStateDict(written, { from: "efficient-kan" });
+  assertClose("zero model written, read as zero", await run(back, x), y, BOUND, "max");
+
+  // A trained efficient-kan checkpoint has a base branch: a "zero" model cannot compute it.
+  const trained = await readFixtureDict("efficient_kan_342");
+  await assertRefused(
+    back,
+    () => back.loadStateDict(trained, { from: "efficient-kan" }),
+    /layer 0 \(BSplineKAN 3 -> 4\) was built with baseActivation "zero", but the checkpoint's "layers\.0\.base_weight" is nonzero .* build the model with baseActivation "silu"/,
+  );
+  for (const m of [model, silu, back]) m.dispose();
+});
+
 Deno.test("checkpoint efficient-kan: into a model with bias, the bias is 0 and y is the original's", async () => {
   const f = byName("efficient_kan_342");
   const model = buildFixtureModel(gpu, f, 0, { bias: true });
@@ -196,12 +284,11 @@ Deno.test("checkpoint refusals: options not in the state dict are checked agains
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ["pykan_251", { bias: false }, /adds a bias .* built without one; build it with bias: true/],
     [
-      "relu_kan_251",
-      { g: 4, k: 4 },
-      /built with g 4, k 4, but the checkpoint's phases .* nearest the start of g 5, k 3/,
+      "relu_kan_fixed_phases",
+      { g: 5, k: 1 },
+      /layer 0 \(ReLUKAN 3 -> 4\) was built with g 5, k 1, but the checkpoint's phases \(rk_layers\.0\.phase_low, phase_height\) are exactly ReLU-KAN's starting phases of g 4, k 2 .* build the model with g 4, k 2$/,
     ],
-    ["relu_kan_251", { g: 6, k: 2 }, /built with g 6, k 2, .* nearest the start of g 5, k 3/],
-    ["relu_kan_g4k2", { g: 5, k: 1 }, /built with g 5, k 1, .* nearest the start of g 4, k 2/],
+    ["relu_kan_fixed_phases", { g: 3, k: 3 }, /built with g 3, k 3, .* starting phases of g 4, k 2/],
     [
       "relu_kan_251",
       { g: 5, k: 2 },

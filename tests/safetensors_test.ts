@@ -405,7 +405,7 @@ Deno.test("safetensors: the writer checks names, shapes and data, and orders ten
     [
       "an unsafe shape",
       () => encodeSafetensors({ a: { shape: [2 ** 53, 0], data: new Float32Array(0) } }),
-      /shape \[9007199254740992,0\]/,
+      /shape \[9007199254740992, 0\]/,
     ],
     [
       "data of another type",

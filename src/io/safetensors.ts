@@ -36,6 +36,7 @@
 
 import { KanError } from "../errors.ts";
 import type { StateDict } from "../layers/parameter.ts";
+import { describe } from "../validate.ts";
 import { readHeader } from "./safetensors_header.ts";
 import { parseHeaderJson, quote } from "./safetensors_json.ts";
 
@@ -89,13 +90,13 @@ function checkText(caller: string, what: string, s: unknown): string {
 
 function encode(caller: string, dict: StateDict, metadata?: Record<string, string>): Uint8Array {
   if (typeof dict !== "object" || dict === null || Array.isArray(dict)) {
-    throw new KanError(`${caller}: dict must be an object of {shape, data} entries, got ${dict}`);
+    throw new KanError(`${caller}: dict must be an object of {shape, data} entries, got ${describe(dict)}`);
   }
   const keys = Object.keys(dict).sort(utf8Order);
   const parts: string[] = [];
   if (metadata !== undefined) {
     if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
-      throw new KanError(`${caller}: metadata must be an object of strings, got ${metadata}`);
+      throw new KanError(`${caller}: metadata must be an object of strings, got ${describe(metadata)}`);
     }
     const pairs = Object.entries(metadata).map(([k, v]) =>
       `${JSON.stringify(checkText(caller, "a metadata key", k))}:${
@@ -111,14 +112,12 @@ function encode(caller: string, dict: StateDict, metadata?: Record<string, strin
     if (key === "__metadata__") throw new KanError(`${caller}: "__metadata__" cannot name a tensor`);
     const entry = dict[key] as unknown;
     if (typeof entry !== "object" || entry === null) {
-      throw new KanError(`${caller}: entry "${key}" must be {shape, data}, got ${entry}`);
+      throw new KanError(`${caller}: entry "${key}" must be {shape, data}, got ${describe(entry)}`);
     }
     const { shape, data } = entry as { shape: unknown; data: unknown };
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new KanError(
-        `${caller}: entry "${key}" has shape ${
-          JSON.stringify(shape)
-        }, expected an array of non-negative integers`,
+        `${caller}: entry "${key}" has shape ${describe(shape)}, expected an array of non-negative integers`,
       );
     }
     if (!(data instanceof Float32Array)) {
@@ -270,7 +269,7 @@ export async function saveSafetensors(
   metadata?: Record<string, string>,
 ): Promise<void> {
   if (typeof path !== "string" || path === "") {
-    throw new KanError(`saveSafetensors: path must be a non-empty string, got ${JSON.stringify(path)}`);
+    throw new KanError(`saveSafetensors: path must be a non-empty string, got ${describe(path)}`);
   }
   const bytes = encode("saveSafetensors", dict, metadata);
   const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
@@ -349,7 +348,7 @@ export async function readSafetensors(
   path: string,
 ): Promise<{ dict: StateDict; metadata: Record<string, string> }> {
   if (typeof path !== "string" || path === "") {
-    throw new KanError(`loadSafetensors: path must be a non-empty string, got ${JSON.stringify(path)}`);
+    throw new KanError(`loadSafetensors: path must be a non-empty string, got ${describe(path)}`);
   }
   let bytes: Uint8Array;
   try {

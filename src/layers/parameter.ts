@@ -165,7 +165,9 @@ export function loadState(named: ReadonlyMap<string, Parameter>, dict: StateDict
     if (!Array.isArray(shape) || !sameShape(shape, p.shape)) {
       throw new KanError(
         `loadStateDict: entry "${key}" has shape ${
-          Array.isArray(shape) ? formatShape(shape) : describe(shape)
+          Array.isArray(shape) && shape.every((d) => typeof d === "number")
+            ? formatShape(shape)
+            : describe(shape)
         }, expected ${formatShape(p.shape)}`,
       );
     }

@@ -23,6 +23,7 @@
 import { KanError } from "../../errors.ts";
 import type { Module } from "../../layers/module.ts";
 import type { StateDict } from "../../layers/parameter.ts";
+import { describe } from "../../validate.ts";
 import { type ModelLayers, modelLayers, splitByLayer } from "./checkpoint_reader.ts";
 import { fromEfficientKan, toEfficientKan } from "./efficient_kan.ts";
 import { fromFastKan, toFastKan } from "./fast_kan.ts";
@@ -69,7 +70,7 @@ function converter(method: string, option: string, format: unknown): { from: Fro
     throw new KanError(
       `${method}: option "${option}" must be one of ${
         CHECKPOINT_FORMATS.map((f) => `"${f}"`).join(", ")
-      }, got ${typeof format === "string" ? `"${format}"` : String(format)}`,
+      }, got ${describe(format)}`,
     );
   }
   return CONVERTERS[format as CheckpointFormat];
@@ -135,7 +136,9 @@ export function toCheckpoint(model: Module, dict: StateDict, format: CheckpointF
 export function checkFormatOptions(method: string, options: unknown, name: "from" | "to"): void {
   if (options === undefined) return;
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new KanError(`${method}: options must be an object such as { ${name}: "pykan" }, got ${options}`);
+    throw new KanError(
+      `${method}: options must be an object such as { ${name}: "pykan" }, got ${describe(options)}`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (key !== name) throw new KanError(`${method}: unknown option "${key}" (known: ${name})`);

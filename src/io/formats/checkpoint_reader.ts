@@ -11,6 +11,7 @@ import { formatShape, KanError } from "../../errors.ts";
 import type { Layer } from "../../layers/layer.ts";
 import type { Module } from "../../layers/module.ts";
 import type { StateDict, StateEntry } from "../../layers/parameter.ts";
+import { describe } from "../../validate.ts";
 
 /** The layers of a model (a `Sequential`, or one layer on its own) and this module's key prefix of each. */
 export interface ModelLayers {
@@ -50,7 +51,7 @@ export class CheckpointReader {
   /** A reader of `dict`; a non-object is refused at once. */
   constructor(call: string, dict: StateDict) {
     if (typeof dict !== "object" || dict === null || Array.isArray(dict)) {
-      refuse(call, `expected a state dict (an object of { shape, data } entries), got ${dict}`);
+      refuse(call, `expected a state dict (an object of { shape, data } entries), got ${describe(dict)}`);
     }
     this.call = call;
     this.#dict = dict;
@@ -79,23 +80,31 @@ export class CheckpointReader {
     if (!same) {
       refuse(
         this.call,
-        `entry "${key}" has shape ${Array.isArray(got) ? formatShape(got) : String(got)}, expected ${
-          formatShape(shape)
-        } for ${context}`,
+        `entry "${key}" has shape ${
+          Array.isArray(got) && got.every((d) => typeof d === "number") ? formatShape(got) : describe(got)
+        }, expected ${formatShape(shape)} for ${context}`,
       );
     }
     const size = shape.reduce((a, b) => a * b, 1);
-    const data = entry!.data;
-    if (data?.length !== size) {
-      refuse(this.call, `entry "${key}" has ${data?.length} values, expected ${size}`);
+    const data = entry!.data as unknown;
+    if (typeof data !== "object" || data === null) {
+      refuse(this.call, `entry "${key}" has data ${describe(data)}, expected ${size} numbers`);
+    }
+    const values = data as ArrayLike<unknown>;
+    if (values.length !== size) {
+      refuse(this.call, `entry "${key}" has ${describe(values.length)} values, expected ${size}`);
     }
     for (let i = 0; i < size; i++) {
-      if (!Number.isFinite(data[i])) {
-        refuse(this.call, `entry "${key}" holds a non-finite value (${data[i]}) at index ${i}`);
+      const v = values[i];
+      if (typeof v !== "number") {
+        refuse(this.call, `entry "${key}" holds ${describe(v)}, not a number, at index ${i}`);
+      }
+      if (!Number.isFinite(v)) {
+        refuse(this.call, `entry "${key}" holds a non-finite value (${v}) at index ${i}`);
       }
     }
     this.#read.add(key);
-    return Float32Array.from(data);
+    return Float32Array.from(values as ArrayLike<number>);
   }
 
   /** Refuses the checkpoint if it has entries that were never read, naming them. */

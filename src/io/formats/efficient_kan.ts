@@ -3,6 +3,12 @@
  * `base_weight`, `spline_weight`, `spline_scaler` per `KANLinear`, the same
  * names and math as `BSplineKAN`. Grids moved by `update_grid` load as they are.
  *
+ * efficient-kan's `base_activation` is a constructor argument, not in the
+ * state dict: `"silu"` (its default) and `"identity"` are taken as the layer
+ * declares them. A `"zero"` layer has no base branch, which efficient-kan
+ * expresses as `base_weight = 0`: it is written so, and a checkpoint with a
+ * nonzero `base_weight` is refused for it.
+ *
  * @module
  */
 
@@ -39,9 +45,20 @@ export function fromEfficientKan(call: string, model: ModelLayers, dict: StateDi
     const ctx = context(layer, i);
     const grid = reader.take(`${p}grid`, [n, g + 2 * k + 1], ctx);
     checkKnots(call, `${p}grid`, grid, n);
+    const baseWeight = reader.take(`${p}base_weight`, [m, n], ctx);
+    const at = baseWeight.findIndex((v) => v !== 0);
+    if (layer.options.baseActivation === "zero" && at >= 0) {
+      refuse(
+        call,
+        `${describeLayer(layer, i)} was built with baseActivation "zero", but the checkpoint's ` +
+          `"${p}base_weight" is nonzero (${baseWeight[at]} at [${Math.floor(at / n)}, ${at % n}]): ` +
+          `efficient-kan adds F.linear(base_activation(x), base_weight); build the model with baseActivation ` +
+          `"silu" (efficient-kan's default base_activation)`,
+      );
+    }
     const own: StateDict = {
       grid: entry([n, g + 2 * k + 1], grid),
-      base_weight: entry([m, n], reader.take(`${p}base_weight`, [m, n], ctx)),
+      base_weight: entry([m, n], baseWeight),
       spline_weight: entry([m, n, g + k], reader.take(`${p}spline_weight`, [m, n, g + k], ctx)),
       spline_scaler: entry([m, n], reader.take(`${p}spline_scaler`, [m, n], ctx)),
     };
@@ -77,7 +94,9 @@ export function toEfficientKan(call: string, model: ModelLayers, dicts: StateDic
     }
     const p = `layers.${i}.`;
     out[`${p}grid`] = entry([n, g + 2 * k + 1], local(d, "grid").slice());
-    out[`${p}base_weight`] = entry([m, n], local(d, "base_weight").slice());
+    // No base branch is base_weight 0 there (this module's forward never reads a "zero" layer's).
+    const zero = (layer as BSplineKAN).options.baseActivation === "zero";
+    out[`${p}base_weight`] = entry([m, n], zero ? new Float32Array(m * n) : local(d, "base_weight").slice());
     out[`${p}spline_weight`] = entry([m, n, g + k], local(d, "spline_weight").slice());
     out[`${p}spline_scaler`] = entry([m, n], local(d, "spline_scaler").slice());
   });

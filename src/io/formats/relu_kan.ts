@@ -5,9 +5,12 @@
  *
  * `g` and `k` are not in the state dict, and only their sum is in its shapes;
  * the bases' scale `r = 4 g^2 / (k + 1)^2` depends on each. The phases start
- * at `s = arange(-k, g) / g`, `e = s + (k + 1) / g` and training moves them
- * little, so a layer whose `g`, `k` are not the split of `g + k` whose start
- * lies nearest the checkpoint's phases is refused.
+ * at `s = arange(-k, g) / g`, `e = s + (k + 1) / g`; a checkpoint whose phases
+ * are still exactly the start of another split of `g + k` (trained with fixed
+ * phases, or never trained) is refused, naming that split. Trained phases
+ * drift, and say nothing safe about the split: such a checkpoint loads with
+ * the layer's own `g`, `k`, the user's declaration, as in the original's
+ * constructor.
  *
  * @module
  */
@@ -28,37 +31,39 @@ import {
 
 const FORMAT = "relu-kan";
 
-/** Root mean square distance of the phases from the start of `g`, `k`. */
-function phaseDistance(low: Float32Array, high: Float32Array, n: number, g: number, k: number): number {
+/** Whether every row of `low`, `high` is, to float32 rounding, ReLU-KAN's starting phases of `g`, `k`. */
+function atStart(low: Float32Array, high: Float32Array, n: number, g: number, k: number): boolean {
   const start = reluPhases(g, k);
   const nb = g + k;
-  let sum = 0;
+  const near = (a: number, b: number) => Math.abs(a - b) <= 2 ** -21 * Math.max(1, Math.abs(b));
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < nb; j++) {
-      sum += (low[i * nb + j] - start.low[j]) ** 2 + (high[i * nb + j] - start.high[j]) ** 2;
+      if (!near(low[i * nb + j], start.low[j]) || !near(high[i * nb + j], start.high[j])) return false;
     }
   }
-  return Math.sqrt(sum / (2 * n * nb));
+  return true;
 }
 
-/** Refuses the layer unless its `g`, `k` is the split of `g + k` nearest the checkpoint's phases. */
+/**
+ * Refuses the layer when the checkpoint's phases are exactly the starting
+ * phases of another split `g2 + k2 = g + k` (a checkpoint whose phases were
+ * never trained says its split); trained phases drift, so any other checkpoint
+ * is taken at the layer's own `g`, `k`, as the original's constructor takes them.
+ */
 function checkGK(call: string, layer: ReLUKAN, i: number, low: Float32Array, high: Float32Array): void {
   const { g, k } = layer.options;
   const n = layer.inFeatures;
-  const own = phaseDistance(low, high, n, g, k);
+  if (atStart(low, high, n, g, k)) return;
   for (let g2 = 1; g2 <= g + k; g2++) {
     const k2 = g + k - g2;
-    if (g2 === g) continue;
-    const other = phaseDistance(low, high, n, g2, k2);
-    if (other < own) {
-      refuse(
-        call,
-        `${describeLayer(layer, i)} was built with g ${g}, k ${k}, but the checkpoint's phases ` +
-          `(rk_layers.${i}.phase_low, phase_height) lie nearest the start of g ${g2}, k ${k2} ` +
-          `(RMS distance ${other.toPrecision(3)}, against ${own.toPrecision(3)} for g ${g}, k ${k}); ` +
-          `g and k are not in the state dict, build the model with the original's`,
-      );
-    }
+    if (g2 === g || !atStart(low, high, n, g2, k2)) continue;
+    refuse(
+      call,
+      `${describeLayer(layer, i)} was built with g ${g}, k ${k}, but the checkpoint's phases ` +
+        `(rk_layers.${i}.phase_low, phase_height) are exactly ReLU-KAN's starting phases of g ${g2}, ` +
+        `k ${k2} (phase_low = arange(-k, g) / g: never trained), and g, k set the bases' scale ` +
+        `r = 4 g^2 / (k + 1)^2; g and k are not in the state dict: build the model with g ${g2}, k ${k2}`,
+    );
   }
 }
 

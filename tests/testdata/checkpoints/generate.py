@@ -279,6 +279,32 @@ FIXTURES = [
         "model": [layer("Linear", 2, 6, activation="relu"), layer("Linear", 6, 4, activation="tanh"),
                   layer("Linear", 4, 1, activation="tanh")],
     },
+    {
+        # ReLU-KAN's own exp_fitting.py recipe (default Adam, 1,000 random points in [0, 1)^2,
+        # f5 = exp(sin(pi x1) + x2^2), 3,000 steps): its phases drift from the start of g 20, k 3,
+        # further than from the start of g 21, k 2, so no phase-based guess of the split is safe.
+        "name": "relu_kan_drift",
+        "format": "relu-kan",
+        "class": "torch_relu_kan.ReLUKAN",
+        "args": {"width": [2, 5, 1], "grid": 20, "k": 3, "then": "exp_fitting: Adam(), 1000 points, f5, 3000 steps"},
+        "build": lambda o: o.relu.ReLUKAN([2, 5, 1], 20, 3),
+        "model": [layer("ReLUKAN", 2, 5, g=20, k=3), layer("ReLUKAN", 5, 1, g=20, k=3)],
+        "relu": True,
+        "recipe": "exp_fitting",
+    },
+    {
+        # Phases never trained (requires_grad False in every layer, as ReLUKANLayer(train_ab=False)):
+        # they are exactly the start of g 4, k 2, which is how a split other than the model's is refused.
+        "name": "relu_kan_fixed_phases",
+        "format": "relu-kan",
+        "class": "torch_relu_kan.ReLUKAN",
+        "args": {"width": [3, 4, 2], "grid": 4, "k": 2, "then": "phase_low, phase_height requires_grad False"},
+        "build": lambda o: o.relu.ReLUKAN([3, 4, 2], 4, 2),
+        "model": [layer("ReLUKAN", 3, 4, g=4, k=2, trainBoundaries=False),
+                  layer("ReLUKAN", 4, 2, g=4, k=2, trainBoundaries=False)],
+        "relu": True,
+        "fixed_phases": True,
+    },
 ]
 
 
@@ -294,8 +320,26 @@ def sample(gen, n, dim, lo, hi):
     return lo + (hi - lo) * torch.rand(n, dim, generator=gen)
 
 
+def exp_fitting(model, gen):
+    """ReLU-KAN's exp_fitting.py: default Adam, 1,000 points in [0, 1)^2, f5, MSE, 3,000 full-batch steps."""
+    xs = torch.rand(1000, 2, 1, generator=gen)
+    ys = torch.exp(torch.sin(torch.pi * xs[:, [0]]) + xs[:, [1]] * xs[:, [1]])
+    opt = torch.optim.Adam(model.parameters())
+    for _ in range(3000):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(xs), ys)
+        loss.backward()
+        opt.step()
+
+
 def train(spec, model, o, gen):
     """A few Adam steps on a smooth target (grid updates in between where the original has them)."""
+    if spec.get("recipe") == "exp_fitting":
+        return exp_fitting(model, gen)
+    if spec.get("fixed_phases"):
+        for rk in model.rk_layers:
+            rk.phase_low.requires_grad_(False)
+            rk.phase_height.requires_grad_(False)
     dim = spec["model"][0]["in"]
     lo, hi = (0.0, 1.0) if spec.get("relu") else (-1.0, 1.0)
     xs = sample(gen, 64, dim, lo, hi)
@@ -344,9 +388,11 @@ def tensor_json(t):
     return {"shape": list(t.shape), "data": [float(v) for v in t.reshape(-1).tolist()]}
 
 
-def generate(o, out):
+def generate(o, out, only):
     os.makedirs(out, exist_ok=True)
     for index, spec in enumerate(FIXTURES):
+        if only and spec["name"] not in only:
+            continue
         torch.manual_seed(1000 + index)
         gen = torch.Generator().manual_seed(index)
         model = spec["build"](o)
@@ -416,12 +462,17 @@ def main():
     p.add_argument("--pykan", required=True, help="checkout of KindXiaoming/pykan")
     p.add_argument("--out", default=HERE, help="where the fixtures go (default: this folder)")
     p.add_argument("--verify", metavar="DIR", help="check the files write_for_verify.ts wrote to DIR")
+    p.add_argument("--only", metavar="NAMES", help="comma-separated fixture names to (re)write (default: all)")
     a = p.parse_args()
+    only = set(a.only.split(",")) if a.only else set()
+    unknown = only - {s["name"] for s in FIXTURES}
+    if unknown:
+        p.error(f"--only: no fixture named {', '.join(sorted(unknown))}")
     torch.set_default_dtype(torch.float32)
     o = Originals(a)
     if a.verify:
         sys.exit(verify(o, a.verify))
-    generate(o, a.out)
+    generate(o, a.out, only)
 
 
 if __name__ == "__main__":
