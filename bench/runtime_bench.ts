@@ -1,21 +1,74 @@
 /**
- * The runtime's fixed costs. One iteration of "readback" is one GPU→CPU wait
- * (Deno's floor is about 11 ms); one iteration of "1000 axpy" records 1,000
- * axpy kernels over 4,096 floats into one submit and waits once, so it
- * measures the per-dispatch recording cost plus that one wait.
+ * The runtime's fixed costs.
+ *
+ * - "readback": one GPU→CPU wait (Deno's floor is about 11 ms).
+ * - "record 10,000 dispatches": host time to record 10,000 axpy kernels over
+ *   4,096 floats, without submitting or waiting (the submit and the wait
+ *   happen outside the timed part); divide by 10,000 for µs per dispatch.
+ * - "Adam step": host time to record one full-batch Adam step of each model
+ *   of the speed test (1,000 rows), without waiting; its dispatch count is
+ *   printed once per model.
+ *
+ * Run: deno bench --allow-env --allow-read bench/runtime_bench.ts
  */
 
 import { axpy, Gpu, Tensor } from "../mod.ts";
+import { FIT_MODEL_TITLES, FIT_MODELS, fittingModel } from "../src/experiments/fitting.ts";
+import { SPEED_FUNCTIONS } from "../src/experiments/speed.ts";
+import { Adam } from "../src/train/adam.ts";
+import { recordLoss } from "../src/train/loss.ts";
 
 const gpu = await Gpu.request();
 const x = Tensor.from(gpu, new Float32Array(4096).fill(1), [4096]);
 const y = Tensor.zeros(gpu, [4096]);
+const DISPATCHES = 10_000;
 
-Deno.bench("readback of 4 bytes (one GPU→CPU wait)", { group: "runtime", baseline: true }, async () => {
+Deno.bench("readback of 4 bytes (one GPU→CPU wait)", { group: "runtime" }, async () => {
   await gpu.read(y.buffer, 0, 4);
 });
 
-Deno.bench("1000 axpy dispatches, one submit, one wait", { group: "runtime" }, async () => {
-  for (let i = 0; i < 1000; i++) axpy(1e-3, x, y);
+Deno.bench(`record ${DISPATCHES} axpy dispatches (host only)`, { group: "runtime" }, async (b) => {
+  b.start();
+  for (let i = 0; i < DISPATCHES; i++) axpy(1e-3, x, y);
+  b.end();
   await gpu.read(y.buffer, 0, 4);
 });
+
+for (const fn of SPEED_FUNCTIONS) {
+  for (const model of FIT_MODELS) {
+    const net = fittingModel(gpu, fn, model);
+    const xs = Tensor.from(gpu, new Float32Array(1000 * fn.inputs).fill(0.5), [1000, fn.inputs]);
+    const ys = Tensor.zeros(gpu, [1000, 1]);
+    const loss = Tensor.zeros(gpu, [1]);
+    const optimizer = new Adam({ lr: 1e-3 });
+    const parameters = [...net.namedParameters().values()];
+    const step = () => {
+      net.zeroGrad();
+      const trace = net.trace(xs);
+      const dz = recordLoss(gpu, "mse", trace.y, ys, loss.binding, 0);
+      trace.backward(dz, false);
+      dz.dispose();
+      trace.release();
+      trace.y.dispose();
+      optimizer.step(parameters);
+    };
+    step();
+    const before = gpu.stats().dispatches;
+    step();
+    const dispatches = gpu.stats().dispatches - before;
+    console.log(
+      `${fn.name} ${JSON.stringify(fn.width)} ${
+        FIT_MODEL_TITLES[model]
+      }: ${dispatches} dispatches per Adam step`,
+    );
+    await gpu.sync();
+    Deno.bench(`${fn.name} ${FIT_MODEL_TITLES[model]}: record one Adam step (${dispatches} dispatches)`, {
+      group: "Adam step, host only",
+    }, async (b) => {
+      b.start();
+      for (let i = 0; i < 20; i++) step();
+      b.end();
+      await gpu.sync();
+    });
+  }
+}

@@ -173,8 +173,10 @@ export function describe(value: unknown, depth = 0): string {
  * }
  * ```
  */
-export function check<T>(where: string, value: unknown, rule: Rule<T>, shown = describe(value)): T {
-  if (!rule.test(value)) throw new KanError(`${where} must be ${rule.expected}, got ${shown}`);
+export function check<T>(where: string, value: unknown, rule: Rule<T>, shown?: string): T {
+  if (!rule.test(value)) {
+    throw new KanError(`${where} must be ${rule.expected}, got ${shown ?? describe(value)}`);
+  }
   return value;
 }
 
@@ -260,9 +262,18 @@ export function checkGpu(owner: string, value: unknown): Gpu {
   return gpu;
 }
 
+let tensorRule: Rule<Tensor> | undefined;
+
+/** Throws a {@linkcode KanError} unless `t` is a {@linkcode Tensor}; returns it. */
+export function checkIsTensor(where: string, value: unknown): Tensor {
+  // Made on first use, not at load, so that tensor.ts may import this module.
+  tensorRule ??= instanceOf(Tensor, "a Tensor");
+  return check(where, value, tensorRule);
+}
+
 /** Throws a {@linkcode KanError} unless `t` is a live {@linkcode Tensor} of `gpu`. */
 export function checkTensor(where: string, value: unknown, gpu: Gpu): Tensor {
-  const t = check(where, value, instanceOf(Tensor, "a Tensor"));
+  const t = checkIsTensor(where, value);
   if (t.gpu !== gpu) throw new KanError(`${where} lives on another Gpu`);
   if (t.disposed) throw new KanError(`${where} (shape ${formatShape(t.shape)}) was disposed`);
   return t;

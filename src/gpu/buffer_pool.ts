@@ -47,15 +47,22 @@ export class BufferPool {
   #peakBytes = 0;
 
   #report: (error: Promise<string | null>) => void;
+  #forget: (buffer: GPUBuffer) => void;
 
   /**
    * Creates an empty pool on `device`. `report` receives, for each buffer
    * created, a promise of the message of the error its creation caused (out
-   * of memory) or `null`.
+   * of memory) or `null`; `forget` is told of each buffer just before the
+   * pool destroys it (to drop what refers to it, such as cached bind groups).
    */
-  constructor(device: GPUDevice, report: (error: Promise<string | null>) => void = () => {}) {
+  constructor(
+    device: GPUDevice,
+    report: (error: Promise<string | null>) => void = () => {},
+    forget: (buffer: GPUBuffer) => void = () => {},
+  ) {
     this.#device = device;
     this.#report = report;
+    this.#forget = forget;
   }
 
   /** A buffer of at least `bytes` bytes with exactly `usage`; release it when done. */
@@ -100,7 +107,12 @@ export class BufferPool {
 
   /** Destroys the idle buffers. Call only when no recorded work still uses them. */
   trim(): void {
-    for (const list of this.#idle.values()) for (const b of list) b.destroy();
+    for (const list of this.#idle.values()) {
+      for (const b of list) {
+        this.#forget(b);
+        b.destroy();
+      }
+    }
     this.#idle.clear();
     this.#idleBytes = 0;
   }
@@ -108,7 +120,10 @@ export class BufferPool {
   /** Destroys every buffer, live ones included. */
   destroyAll(): void {
     this.trim();
-    for (const b of this.#live) b.destroy();
+    for (const b of this.#live) {
+      this.#forget(b);
+      b.destroy();
+    }
     this.#live.clear();
     this.#liveBytes = 0;
   }

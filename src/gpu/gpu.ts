@@ -10,7 +10,13 @@ import { KanError } from "../errors.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { type Kernel, KernelCache, type KernelSpec } from "./kernel.ts";
 import { LoopTripCounter } from "./loop_trips.ts";
-import { type BufferRange, Recorder, type WorkCounters, type Workgroups } from "./recorder.ts";
+import {
+  type BufferRange,
+  type ParamValues,
+  Recorder,
+  type WorkCounters,
+  type Workgroups,
+} from "./recorder.ts";
 import { BOOLEAN, checkOptions, oneOf, option } from "../validate.ts";
 
 /** Options of {@linkcode Gpu.request}. */
@@ -116,9 +122,11 @@ export class Gpu {
     this.features = new Set(
       [...device.features].filter((f) => OPTIONAL_FEATURES.includes(f as GPUFeatureName)),
     );
-    this.pool = new BufferPool(device, (message) => {
-      this.#track(message.then((m) => m === null ? null : new KanError(m)));
-    });
+    this.pool = new BufferPool(
+      device,
+      (message) => this.#track(message.then((m) => m === null ? null : new KanError(m))),
+      (buffer) => this.#recorder.forget(buffer),
+    );
     this.#kernels = new KernelCache(device);
     this.#loopTrips = countLoopTrips ? new LoopTripCounter(device) : null;
     this.#recorder = new Recorder(
@@ -213,7 +221,7 @@ export class Gpu {
   /** Records a dispatch into the open recording; see {@linkcode Recorder.dispatch}. */
   dispatch(
     kernel: Kernel,
-    params: ArrayBufferView | null,
+    params: ArrayBufferView | ParamValues | null,
     buffers: readonly BufferRange[],
     workgroups: Workgroups,
   ): void {

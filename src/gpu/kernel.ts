@@ -31,6 +31,8 @@ export interface KernelSpec {
 
 /** A compiled kernel, ready to dispatch. */
 export interface Kernel {
+  /** A number unique to this kernel on its device (for caches). */
+  readonly id: number;
   /** What it was built from. */
   readonly spec: KernelSpec;
   /** The pipeline. */
@@ -64,6 +66,7 @@ function cacheKey(spec: KernelSpec): string {
 export class KernelCache {
   #device: GPUDevice;
   #kernels = new Map<string, Kernel>();
+  #bySpec = new WeakMap<KernelSpec, Kernel>();
 
   /** A cache for `device`. */
   constructor(device: GPUDevice) {
@@ -77,14 +80,20 @@ export class KernelCache {
 
   /**
    * The kernel for `spec`, compiled now if it is new. Compilation errors are
-   * known only later: see {@linkcode Kernel.checked}.
+   * known only later: see {@linkcode Kernel.checked}. A spec object seen before
+   * is found without reading its source: callers that dispatch often keep
+   * their spec objects (see {@linkcode KernelSpecs}).
    */
   get(spec: KernelSpec): Kernel {
+    const seen = this.#bySpec.get(spec);
+    if (seen) return seen;
     const key = cacheKey(spec);
-    const cached = this.#kernels.get(key);
-    if (cached) return cached;
-    const kernel = this.#build(spec);
-    this.#kernels.set(key, kernel);
+    let kernel = this.#kernels.get(key);
+    if (!kernel) {
+      kernel = this.#build(spec);
+      this.#kernels.set(key, kernel);
+    }
+    this.#bySpec.set(spec, kernel);
     return kernel;
   }
 
@@ -94,10 +103,12 @@ export class KernelCache {
     const module = device.createShaderModule({ label: spec.name, code: spec.source });
     const layout = device.createBindGroupLayout({
       label: spec.name,
+      // A uniform parameter struct is bound with a dynamic offset into the
+      // recording's uniform arena, so that bind groups can be reused.
       entries: spec.bindings.map((kind, binding) => ({
         binding,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: BUFFER_TYPES[kind] },
+        buffer: { type: BUFFER_TYPES[kind], hasDynamicOffset: kind === "uniform" },
       })),
     });
     const pipeline = device.createComputePipeline({
@@ -110,6 +121,7 @@ export class KernelCache {
       },
     });
     const kernel: Kernel = {
+      id: this.#kernels.size,
       spec,
       pipeline,
       layout,
@@ -123,6 +135,32 @@ export class KernelCache {
       }),
     };
     return kernel;
+  }
+}
+
+/**
+ * Kernel specs built once per key and then reused, so that a kernel
+ * dispatched thousands of times is looked up by identity, not by its source.
+ *
+ * @example
+ * ```ts
+ * import { KernelSpecs } from "./kernel.ts";
+ * const specs = new KernelSpecs();
+ * const make = () => ({ name: "k", source: "@compute @workgroup_size(1) fn main() {}", bindings: [] });
+ * console.log(specs.get("k", make) === specs.get("k", make)); // true
+ * ```
+ */
+export class KernelSpecs {
+  #specs = new Map<string, KernelSpec>();
+
+  /** The spec for `key`, made by `make` the first time. */
+  get(key: string, make: () => KernelSpec): KernelSpec {
+    let spec = this.#specs.get(key);
+    if (!spec) {
+      spec = make();
+      this.#specs.set(key, spec);
+    }
+    return spec;
   }
 }
 

@@ -132,6 +132,7 @@ export class LoopTripCounter {
   /** The buffer of per-kernel maxima (`SLOTS` u32). */
   readonly buffer: GPUBuffer;
   #slots = new Map<string, number>();
+  #rewritten = new WeakMap<KernelSpec, KernelSpec>();
 
   /** A counter on `device`. */
   constructor(device: GPUDevice) {
@@ -144,6 +145,15 @@ export class LoopTripCounter {
 
   /** `spec` rewritten to count its loop trips into its slot, with the counter as its last binding. */
   instrument(spec: KernelSpec): KernelSpec {
+    let rewritten = this.#rewritten.get(spec);
+    if (!rewritten) {
+      rewritten = this.#rewrite(spec);
+      this.#rewritten.set(spec, rewritten);
+    }
+    return rewritten;
+  }
+
+  #rewrite(spec: KernelSpec): KernelSpec {
     const name = `${spec.name}:${spec.entryPoint ?? "main"}`;
     let slot = this.#slots.get(name);
     if (slot === undefined) {

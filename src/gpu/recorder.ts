@@ -9,7 +9,8 @@
 import { KanError } from "../errors.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import type { Kernel } from "./kernel.ts";
-import { UniformArena } from "./uniform_arena.ts";
+import { BindGroupCache } from "./bind_group_cache.ts";
+import { UniformArena, type UniformSlot } from "./uniform_arena.ts";
 
 /** A byte range of a buffer bound to a kernel. */
 export interface BufferRange {
@@ -31,6 +32,18 @@ export interface WorkCounters {
   readbacks: number;
 }
 
+/**
+ * A kernel's parameter struct as values: `layout` has one letter per 4-byte
+ * field (`u` u32, `i` i32, `f` f32), as `packParams` takes, but
+ * written straight into the recording's uniform arena.
+ */
+export interface ParamValues {
+  /** One letter per field. */
+  readonly layout: string;
+  /** One value per field. */
+  readonly values: readonly number[];
+}
+
 /** Workgroup counts of a dispatch: `[x]`, `[x, y]` or `[x, y, z]`. */
 export type Workgroups = readonly [number, number?, number?];
 
@@ -46,6 +59,8 @@ export class Recorder {
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #kernelNames = new Set<string>();
+  #groups: BindGroupCache;
+  #offset = new Uint32Array(1);
   #loopTrips: BufferRange | null;
 
   /**
@@ -63,6 +78,7 @@ export class Recorder {
   ) {
     this.#loopTrips = loopTrips;
     this.#device = device;
+    this.#groups = new BindGroupCache(device);
     this.#counters = counters;
     this.#report = report;
     this.#arena = new UniformArena(pool, device.limits.minUniformBufferOffsetAlignment);
@@ -96,24 +112,25 @@ export class Recorder {
 
   /**
    * Records one dispatch of `kernel`. `params` (when the kernel's binding 0 is
-   * a uniform) fills binding 0; `buffers` fill the storage bindings in order.
+   * a uniform) fills binding 0, as bytes or as a {@linkcode ParamValues}
+   * struct written straight into the arena; `buffers` fill the storage
+   * bindings in order. The bind group comes from the cache (see
+   * `bind_group_cache.ts`).
    */
   dispatch(
     kernel: Kernel,
-    params: ArrayBufferView | null,
+    params: ArrayBufferView | ParamValues | null,
     buffers: readonly BufferRange[],
     workgroups: Workgroups,
   ): void {
     const { name, bindings } = kernel.spec;
     if (kernel.error) throw kernel.error;
-    const [x, y = 1, z = 1] = workgroups;
-    for (const n of [x, y, z]) {
-      if (!Number.isInteger(n) || n < 0 || n > this.#maxWorkgroups) {
-        throw new KanError(
-          `kernel "${name}": workgroup count ${n} is outside 0..${this.#maxWorkgroups}`,
-        );
-      }
-    }
+    const x = workgroups[0];
+    const y = workgroups[1] ?? 1;
+    const z = workgroups[2] ?? 1;
+    this.#checkCount(name, x);
+    this.#checkCount(name, y);
+    this.#checkCount(name, z);
     const hasParams = bindings[0] === "uniform";
     if (this.#loopTrips) buffers = [...buffers, this.#loopTrips];
     const expected = bindings.length - (hasParams ? 1 : 0);
@@ -124,21 +141,37 @@ export class Recorder {
         }${buffers.length}`,
       );
     }
-    const entries: GPUBindGroupEntry[] = [];
+    let slot: UniformSlot | null = null;
     if (params) {
-      const bytes = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
-      entries.push({ binding: 0, resource: this.#arena.put(bytes) });
+      slot = ArrayBuffer.isView(params)
+        ? this.#arena.put(new Uint8Array(params.buffer, params.byteOffset, params.byteLength))
+        : this.#arena.write(params.layout, params.values);
     }
-    const first = entries.length;
-    buffers.forEach((range, i) => entries.push({ binding: first + i, resource: range }));
     const pass = this.#computePass();
-    const group = this.#device.createBindGroup({ label: name, layout: kernel.layout, entries });
+    const group = this.#groups.get(kernel, slot?.buffer ?? null, buffers);
     this.#kernelNames.add(name);
     this.#counters.dispatches++;
     if (x * y * z === 0) return;
     pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(0, group);
+    if (slot) {
+      this.#offset[0] = slot.offset;
+      pass.setBindGroup(0, group, this.#offset, 0, 1);
+    } else {
+      pass.setBindGroup(0, group);
+    }
     pass.dispatchWorkgroups(x, y, z);
+  }
+
+  #checkCount(name: string, n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.#maxWorkgroups) {
+      throw new KanError(`kernel "${name}": workgroup count ${n} is outside 0..${this.#maxWorkgroups}`);
+    }
+  }
+
+  /** Drops what the recorder keeps of `buffer` (cached bind groups, a chunk's host copy) before it is destroyed. */
+  forget(buffer: GPUBuffer): void {
+    this.#groups.forget(buffer);
+    this.#arena.forget(buffer);
   }
 
   /** Records a copy of `size` bytes (a multiple of 4). */

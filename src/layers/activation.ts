@@ -5,12 +5,14 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
-import { linearGrid, packParams } from "../gpu/params.ts";
+import { KernelSpecs } from "../gpu/kernel.ts";
+import { linearGrid } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import type { Activation } from "./reference_ops.ts";
 import source from "../../shaders/activation.wgsl" with { type: "text" };
 
 const WG = 256;
+const specs = new KernelSpecs();
 const CODES: Record<Exclude<Activation, "none">, number> = { silu: 0, relu: 1, tanh: 2 };
 
 function dispatch(
@@ -22,14 +24,14 @@ function dispatch(
   dy: BufferRange,
   out: BufferRange,
 ): void {
-  const kernel = gpu.kernel({
+  const spec = specs.get(`${kind}.${entryPoint}`, () => ({
     name: `activation.${kind}.${entryPoint}`,
     source,
     entryPoint,
     bindings: ["uniform", "read", "read", "storage"],
     constants: { ACT: CODES[kind], WG },
-  });
-  gpu.dispatch(kernel, packParams("u", n), [z, dy, out], linearGrid(n, WG));
+  }));
+  gpu.dispatch(gpu.kernel(spec), { layout: "u", values: [n] }, [z, dy, out], linearGrid(n, WG));
 }
 
 /** Records `out = act(z)` over `n` elements. */

@@ -12,8 +12,8 @@
 
 import type { Basis } from "../basis/basis.ts";
 import type { Gpu } from "../gpu/gpu.ts";
-import type { BindingKind, Kernel } from "../gpu/kernel.ts";
-import { linearGrid, MAX_WORKGROUPS_PER_DIMENSION, packParams } from "../gpu/params.ts";
+import type { BindingKind, Kernel, KernelSpec } from "../gpu/kernel.ts";
+import { linearGrid, MAX_WORKGROUPS_PER_DIMENSION } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import { reduceParts } from "../ops/reduce_rows.ts";
 import {
@@ -65,6 +65,9 @@ function direct(dims: LayerDims, nb: number): boolean {
   return dims.outDim < DIRECT_BELOW || dims.batch * dims.outDim * dims.inDim * nb <= DIRECT_WORK;
 }
 
+/** Each basis's kernel specs, built once (so that a dispatch finds its kernel by identity). */
+const specs = new WeakMap<Basis, Map<string, KernelSpec>>();
+
 function layerKernel(
   gpu: Gpu,
   basis: Basis,
@@ -74,13 +77,24 @@ function layerKernel(
   entryPoint = "main",
   block: DirectBlock | null = null,
 ): Kernel {
-  return gpu.kernel({
-    name: `${name}.${entryPoint}<${basis.name}>`,
-    source: `${basis.source}\n${tileProductSource}\n${directBlockSource}\n${source}`,
-    entryPoint,
-    bindings,
-    constants: { NB: basis.count, ...basis.constants, ...block?.constants },
-  });
+  let ofBasis = specs.get(basis);
+  if (!ofBasis) {
+    ofBasis = new Map();
+    specs.set(basis, ofBasis);
+  }
+  const key = `${name}.${entryPoint}.${block?.constants.BR ?? 0}.${block?.constants.BC ?? 0}`;
+  let spec = ofBasis.get(key);
+  if (!spec) {
+    spec = {
+      name: `${name}.${entryPoint}<${basis.name}>`,
+      source: `${basis.source}\n${tileProductSource}\n${directBlockSource}\n${source}`,
+      entryPoint,
+      bindings,
+      constants: { NB: basis.count, ...basis.constants, ...block?.constants },
+    };
+    ofBasis.set(key, spec);
+  }
+  return gpu.kernel(spec);
 }
 
 function tiles(n: number): number {
@@ -116,18 +130,20 @@ export function basisForward(
   reduceParts(gpu, plan.parts, size, y, accumulate, columnBias, (base, count, out, last) => {
     gpu.dispatch(
       kernel,
-      packParams(
-        "uuufuuuuu",
-        dims.batch,
-        dims.inDim,
-        dims.outDim,
-        last && accumulate ? 1 : 0,
-        last && bias ? 1 : 0,
-        plan.partK,
-        plan.partJ,
-        base,
-        count,
-      ),
+      {
+        layout: "uuufuuuuu",
+        values: [
+          dims.batch,
+          dims.inDim,
+          dims.outDim,
+          last && accumulate ? 1 : 0,
+          last && bias ? 1 : 0,
+          plan.partK,
+          plan.partJ,
+          base,
+          count,
+        ],
+      },
       [x, w, data ?? gpu.placeholder(0), bias ?? gpu.placeholder(1), out],
       block ? linearGrid(count * block.count, DIRECT_WG) : [tiles(dims.outDim), tiles(dims.batch), count],
     );
@@ -162,16 +178,18 @@ export function basisGradWeight(
   reduceParts(gpu, plan.chunks, dims.outDim * columns, dw, accumulate, null, (base, count, out, last) => {
     gpu.dispatch(
       kernel,
-      packParams(
-        "uuufuuu",
-        dims.batch,
-        dims.inDim,
-        dims.outDim,
-        last && accumulate ? 1 : 0,
-        plan.chunkRows,
-        base,
-        count,
-      ),
+      {
+        layout: "uuufuuu",
+        values: [
+          dims.batch,
+          dims.inDim,
+          dims.outDim,
+          last && accumulate ? 1 : 0,
+          plan.chunkRows,
+          base,
+          count,
+        ],
+      },
       [x, dy, dataRange, out],
       block ? linearGrid(count * block.count, DIRECT_WG) : [tiles(columns), tiles(dims.outDim), count],
     );
@@ -210,9 +228,9 @@ export function basisGradInput(
   const bindings: BindingKind[] = ["uniform", "read", "read", "read", "read", "storage", "storage"];
   const block = direct(dims, basis.count) ? directBlock(dims.batch, dims.inDim) : null;
   const plan = gradInputPlan(basis, dims, block);
-  const params = (base: number, count: number, beta: boolean) =>
-    packParams(
-      "uuufuuuuu",
+  const params = (base: number, count: number, beta: boolean) => ({
+    layout: "uuufuuuuu",
+    values: [
       dims.batch,
       dims.inDim,
       dims.outDim,
@@ -222,7 +240,8 @@ export function basisGradInput(
       plan.partO,
       base,
       count,
-    );
+    ],
+  });
   const kernel = layerKernel(
     gpu,
     basis,

@@ -9,6 +9,7 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
+import { KernelSpecs } from "../gpu/kernel.ts";
 import { unitsPerPart } from "../gpu/loop_trips.ts";
 import { linearGrid, packParams } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
@@ -21,6 +22,7 @@ import backwardSource from "../../shaders/layer_norm_backward.wgsl" with { type:
 export const LAYER_NORM_EPS = 1e-5;
 
 const WG = 64;
+const specs = new KernelSpecs();
 /** Batch rows one invocation sums for the gamma and beta gradients (chunks are then summed). */
 const PARAM_CHUNK_ROWS = 1024;
 const FORWARD_BINDINGS = ["uniform", "read", "read", "read", "storage", "storage", "storage"] as const;
@@ -55,13 +57,13 @@ export function layerNormForward(
   stats: BufferRange,
 ): void {
   const kernel = (entryPoint: string) =>
-    gpu.kernel({
+    gpu.kernel(specs.get(`forward.${entryPoint}`, () => ({
       name: `layer_norm_forward.${entryPoint}`,
       source: forwardSource,
       entryPoint,
       bindings: FORWARD_BINDINGS,
       constants: { WG },
-    });
+    })));
   if (featureChunk("layer_norm_forward", dim, 3) === dim) {
     gpu.dispatch(
       kernel("main"),
@@ -100,13 +102,13 @@ export function layerNormBackward(
   paramGrads: { dgamma: BufferRange; dbeta: BufferRange } | null,
 ): void {
   const kernel = (entryPoint: string) =>
-    gpu.kernel({
+    gpu.kernel(specs.get(`backward.${entryPoint}`, () => ({
       name: `layer_norm_backward.${entryPoint}`,
       source: backwardSource,
       entryPoint,
       bindings: BACKWARD_BINDINGS,
       constants: { WG },
-    });
+    })));
   const beta = accumulate ? 1 : 0;
   if (dx) {
     if (featureChunk("layer_norm_backward", dim, 2) === dim) {

@@ -6,21 +6,23 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
-import type { Kernel } from "../gpu/kernel.ts";
-import { linearGrid, packParams } from "../gpu/params.ts";
+import { type Kernel, KernelSpecs } from "../gpu/kernel.ts";
+import { linearGrid } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import source from "../../shaders/spline_scale.wgsl" with { type: "text" };
 
 const WG = 256;
 
+const specs = new KernelSpecs();
+
 function kernel(gpu: Gpu, entryPoint: string): Kernel {
-  return gpu.kernel({
+  return gpu.kernel(specs.get(entryPoint, () => ({
     name: `spline_scale.${entryPoint}`,
     source,
     entryPoint,
     bindings: ["uniform", "read", "read", "read", "storage", "storage"],
     constants: { WG },
-  });
+  })));
 }
 
 /** Records `out = w * s` broadcast over the `nb` bases of each of the `rows = out * in` rows. */
@@ -32,7 +34,7 @@ export function splineScaleForward(
   s: BufferRange,
   out: BufferRange,
 ): void {
-  gpu.dispatch(kernel(gpu, "forward"), packParams("uu", rows, nb), [
+  gpu.dispatch(kernel(gpu, "forward"), { layout: "uu", values: [rows, nb] }, [
     w,
     s,
     gpu.placeholder(0),
@@ -55,7 +57,7 @@ export function splineScaleBackward(
   dw: BufferRange | null,
   ds: BufferRange | null,
 ): void {
-  const params = packParams("uu", rows, nb);
+  const params = { layout: "uu", values: [rows, nb] };
   if (dw) {
     gpu.dispatch(
       kernel(gpu, "backward_weight"),

@@ -5,12 +5,20 @@
  */
 
 import { formatShape, KanError } from "../errors.ts";
-import { linearGrid, packParams } from "../gpu/params.ts";
-import { Tensor } from "../tensor.ts";
-import { check, checkTensor, FINITE, instanceOf } from "../validate.ts";
+import type { KernelSpec } from "../gpu/kernel.ts";
+import { linearGrid } from "../gpu/params.ts";
+import type { Tensor } from "../tensor.ts";
+import { check, checkIsTensor, checkTensor, FINITE } from "../validate.ts";
 import source from "../../shaders/axpy.wgsl" with { type: "text" };
 
 const WORKGROUP = 256;
+
+const SPEC: KernelSpec = {
+  name: "axpy",
+  source,
+  bindings: ["uniform", "read", "storage"],
+  constants: { WG: WORKGROUP },
+};
 
 /**
  * Records `y[i] += alpha * x[i]` for every element (in place on `y`).
@@ -28,22 +36,16 @@ const WORKGROUP = 256;
  * ```
  */
 export function axpy(alpha: number, x: Tensor, y: Tensor): void {
-  const gpu = check("axpy: y", y, instanceOf(Tensor, "a Tensor")).gpu;
+  const gpu = checkIsTensor("axpy: y", y).gpu;
   checkTensor("axpy: y", y, gpu);
   checkTensor("axpy: x", x, gpu);
   check("axpy: alpha", alpha, FINITE);
   if (x.size !== y.size) {
     throw new KanError(`axpy: x has shape ${formatShape(x.shape)} but y has ${formatShape(y.shape)}`);
   }
-  const kernel = gpu.kernel({
-    name: "axpy",
-    source,
-    bindings: ["uniform", "read", "storage"],
-    constants: { WG: WORKGROUP },
-  });
   gpu.dispatch(
-    kernel,
-    packParams("uf", y.size, alpha),
+    gpu.kernel(SPEC),
+    { layout: "uf", values: [y.size, alpha] },
     [x.binding, y.binding],
     linearGrid(y.size, WORKGROUP),
   );

@@ -8,12 +8,20 @@
 
 import type { Gpu } from "../gpu/gpu.ts";
 import { unitsPerPart } from "../gpu/loop_trips.ts";
-import { linearGrid, MAX_WORKGROUPS_PER_DIMENSION, packParams } from "../gpu/params.ts";
+import type { KernelSpec } from "../gpu/kernel.ts";
+import { linearGrid, MAX_WORKGROUPS_PER_DIMENSION } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/reduce_rows.wgsl" with { type: "text" };
 
 const WG = 256;
+
+const SPEC: KernelSpec = {
+  name: "reduce_rows",
+  source,
+  bindings: ["uniform", "read", "read", "storage"],
+  constants: { WG },
+};
 
 /** The most rows one invocation sums (fewer when the loop-trip budget is lower). */
 export const MAX_CHUNK_ROWS = 4096;
@@ -42,15 +50,9 @@ function dispatchLevel(
   accumulate: boolean,
   bias: ColumnBias | null,
 ): void {
-  const kernel = gpu.kernel({
-    name: "reduce_rows",
-    source,
-    bindings: ["uniform", "read", "read", "storage"],
-    constants: { WG },
-  });
   gpu.dispatch(
-    kernel,
-    packParams("uuufu", rows, cols, chunkRows, accumulate ? 1 : 0, bias?.period ?? 0),
+    gpu.kernel(SPEC),
+    { layout: "uuufu", values: [rows, cols, chunkRows, accumulate ? 1 : 0, bias?.period ?? 0] },
     [a, bias?.range ?? gpu.placeholder(0), out],
     linearGrid(Math.ceil(rows / chunkRows) * cols, WG),
   );

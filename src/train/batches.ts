@@ -7,12 +7,20 @@
 
 import type { Gpu } from "../gpu/gpu.ts";
 import { STORAGE_USAGE } from "../gpu/gpu.ts";
-import { linearGrid, packParams } from "../gpu/params.ts";
+import type { KernelSpec } from "../gpu/kernel.ts";
+import { linearGrid } from "../gpu/params.ts";
 import type { Rng } from "../layers/init.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/train/gather_rows.wgsl" with { type: "text" };
 
 const WG = 256;
+
+const SPEC: KernelSpec = {
+  name: "gather_rows",
+  source,
+  bindings: ["uniform", "read", "read", "storage"],
+  constants: { WG },
+};
 
 /** A Fisher-Yates permutation of `0 .. n-1` from `rng` (identity when `shuffle` is false). */
 export function permutation(n: number, rng: Rng | null): Uint32Array<ArrayBuffer> {
@@ -43,15 +51,10 @@ export class EpochOrder {
   gather(src: Tensor, start: number, count: number): Tensor {
     const cols = src.size / src.shape[0];
     const dst = Tensor.empty(this.#gpu, [count, ...src.shape.slice(1)]);
-    const kernel = this.#gpu.kernel({
-      name: "gather_rows",
-      source,
-      bindings: ["uniform", "read", "read", "storage"],
-      constants: { WG },
-    });
+    const kernel = this.#gpu.kernel(SPEC);
     this.#gpu.dispatch(
       kernel,
-      packParams("uuu", count, cols, start),
+      { layout: "uuu", values: [count, cols, start] },
       [src.binding, { buffer: this.#buffer, offset: 0, size: Math.max(4, this.#rows * 4) }, dst.binding],
       linearGrid(count * cols, WG),
     );

@@ -9,7 +9,7 @@
 
 import { formatShape, KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
-import type { Kernel } from "../gpu/kernel.ts";
+import { type Kernel, type KernelSpec, KernelSpecs } from "../gpu/kernel.ts";
 import { unitsPerPart } from "../gpu/loop_trips.ts";
 import { linearGrid, packParams } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
@@ -25,6 +25,12 @@ export type LossName = "mse" | "crossEntropy";
 export const LOSSES: readonly LossName[] = ["mse", "crossEntropy"];
 
 const WG = 64;
+const specs = new KernelSpecs();
+const SUM_SPEC: KernelSpec = {
+  name: "reduce_sum",
+  source: reduceSource,
+  bindings: ["uniform", "read", "storage"],
+};
 
 /** The most classes of crossEntropy: class ids travel as float32, exact up to 2^24. */
 const MAX_CLASSES = 2 ** 24;
@@ -37,11 +43,7 @@ const SUM_THREADS = 256;
  * levels of chunk sums while `n` is longer than its threads' loops may be.
  */
 export function recordSum(gpu: Gpu, a: BufferRange, n: number, out: BufferRange, slot: number): void {
-  const kernel = gpu.kernel({
-    name: "reduce_sum",
-    source: reduceSource,
-    bindings: ["uniform", "read", "storage"],
-  });
+  const kernel = gpu.kernel(SUM_SPEC);
   // Each thread loops ceil(n / 256) times, then the 8 levels of the tree (each loop charged one more).
   const limit = SUM_THREADS * unitsPerPart("reduce_sum", 1, 10);
   const chunkRows = Math.min(MAX_CHUNK_ROWS, unitsPerPart("reduce_rows", 1, 1));
@@ -94,13 +96,13 @@ export function recordLoss(
   const [rows, cols] = z.shape;
   checkTarget(loss, rows, cols, target);
   const kernel = (entryPoint: string) =>
-    gpu.kernel({
+    gpu.kernel(specs.get(entryPoint, () => ({
       name: `loss.${entryPoint}`,
       source: lossSource,
       entryPoint,
       bindings: ["uniform", "read", "read", "storage", "storage", "storage", "storage"],
       constants: { WG },
-    });
+    })));
   const dz = Tensor.empty(gpu, z.shape);
   const termCount = loss === "mse" ? rows * cols : rows;
   const terms = Tensor.empty(gpu, [termCount]);
