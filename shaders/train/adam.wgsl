@@ -1,20 +1,30 @@
-// torch.optim.Adam / AdamW (single-tensor path) on params[offset .. offset + n):
+// torch.optim.Adam / AdamW on up to 8 runs of a parameter block in one
+// dispatch, one thread per float (thread e lies in the run its index reaches):
 //   AdamW: p *= 1 - lr * weight_decay          Adam: g = grad + weight_decay * p
 //   m = m + (g - m) * (1 - beta1);  v = beta2 * v + (1 - beta2) * g^2
 //   p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps),  bc_i = 1 - beta_i^step
-struct Params {
+// Each run carries its own step's corrections (torch counts steps per parameter).
+struct Run {
   offset: u32,
-  n: u32,
+  count: u32,
+  step_size: f32, // lr / bc1
+  bc2_sqrt: f32,  // sqrt(bc2)
+}
+
+struct Params {
+  runs: u32,
   decoupled: u32,
   lr: f32,
   beta1: f32,
   beta2: f32,
   eps: f32,
   weight_decay: f32,
-  step_size: f32,  // lr / bc1
-  bc2_sqrt: f32,   // sqrt(bc2)
   one_minus_beta1: f32, // 1 - beta1 and 1 - beta2, rounded from float64 (as torch's float32 Adam sees them)
   one_minus_beta2: f32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
+  run: array<Run, 8>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -27,9 +37,14 @@ override WG: u32 = 256u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = gid.x + gid.y * nwg.x * WG;
-  if (k >= p.n) { return; }
-  let i = p.offset + k;
+  var k = gid.x + gid.y * nwg.x * WG;
+  var r = 0u;
+  for (; r < p.runs; r++) {
+    if (k < p.run[r].count) { break; }
+    k -= p.run[r].count;
+  }
+  if (r >= p.runs) { return; }
+  let i = p.run[r].offset + k;
   var x = param[i];
   var g = grad[i];
   if (p.weight_decay != 0.0) {
@@ -43,5 +58,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let vi = fma(p.beta2, v[i], p.one_minus_beta2 * g * g);
   m[i] = mi;
   v[i] = vi;
-  param[i] = x - p.step_size * mi / (sqrt(vi) / p.bc2_sqrt + p.eps);
+  param[i] = x - p.run[r].step_size * mi / (sqrt(vi) / p.run[r].bc2_sqrt + p.eps);
 }

@@ -1,16 +1,25 @@
-// torch.optim.SGD on params[offset .. offset + n) of a parameter block:
+// torch.optim.SGD on up to 8 runs of a parameter block in one dispatch, one
+// thread per float (thread e lies in the run its index reaches):
 //   g = grad + weight_decay * p
-//   buf = g on the first step, else momentum * buf + (1 - dampening) * g   (when momentum != 0)
+//   buf = g on a parameter's first step, else momentum * buf + (1 - dampening) * g   (when momentum != 0)
 //   p -= lr * (nesterov ? g + momentum * buf : buf)
-struct Params {
+struct Run {
   offset: u32,
-  n: u32,
-  first: u32,
+  count: u32,
+  first: u32, // 1 on the first step of the run's parameters
+  pad: u32,
+}
+
+struct Params {
+  runs: u32,
   nesterov: u32,
   lr: f32,
   momentum: f32,
   dampening: f32,
   weight_decay: f32,
+  pad0: u32,
+  pad1: u32,
+  run: array<Run, 8>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -22,15 +31,20 @@ override WG: u32 = 256u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = gid.x + gid.y * nwg.x * WG;
-  if (k >= p.n) { return; }
-  let i = p.offset + k;
+  var k = gid.x + gid.y * nwg.x * WG;
+  var r = 0u;
+  for (; r < p.runs; r++) {
+    if (k < p.run[r].count) { break; }
+    k -= p.run[r].count;
+  }
+  if (r >= p.runs) { return; }
+  let i = p.run[r].offset + k;
   var g = grad[i];
   if (p.weight_decay != 0.0) { g = fma(p.weight_decay, param[i], g); }
   var d = g;
   if (p.momentum != 0.0) {
     var b = g;
-    if (p.first == 0u) { b = fma(p.momentum, buf[i], (1.0 - p.dampening) * g); }
+    if (p.run[r].first == 0u) { b = fma(p.momentum, buf[i], (1.0 - p.dampening) * g); }
     buf[i] = b;
     d = select(b, fma(p.momentum, b, g), p.nesterov != 0u);
   }

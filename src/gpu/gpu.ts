@@ -61,6 +61,8 @@ export interface GpuStats {
   submits: number;
   /** GPU→CPU waits (each costs about 11 ms in Deno). */
   readbacks: number;
+  /** Bind groups kept for reuse (a dispatch on buffers seen before makes none). */
+  bindGroups: number;
 }
 
 /** Usage of every tensor buffer. */
@@ -193,7 +195,7 @@ export class Gpu {
   /** Memory and work counters; see {@linkcode GpuStats}. */
   stats(): GpuStats {
     const { liveBuffers, liveBytes, peakBytes } = this.pool.stats();
-    return { liveBuffers, liveBytes, peakBytes, ...this.#counters };
+    return { liveBuffers, liveBytes, peakBytes, ...this.#counters, bindGroups: this.#recorder.bindGroups };
   }
 
   /** Throws a {@linkcode KanError} when the device is lost or destroyed. */

@@ -85,6 +85,11 @@ export class Recorder {
     this.#maxWorkgroups = device.limits.maxComputeWorkgroupsPerDimension;
   }
 
+  /** How many bind groups are cached. */
+  get bindGroups(): number {
+    return this.#groups.size;
+  }
+
   /** Whether commands are recorded and not yet submitted. */
   get pending(): boolean {
     return this.#encoder !== null;

@@ -16,7 +16,7 @@ import type { BufferPool } from "./buffer_pool.ts";
 const CHUNK_BYTES = 64 * 1024;
 
 /** The bytes of a chunk bound to a kernel: the largest parameter struct a kernel may declare. */
-export const PARAM_BINDING_BYTES = 128;
+export const PARAM_BINDING_BYTES = 256;
 
 /** Where one dispatch's parameters live: a chunk and the dynamic offset into it. */
 export interface UniformSlot {

@@ -32,6 +32,7 @@ import { Layer, type ReferenceLayer, type Trace } from "./layer.ts";
 import { Parameter, type StateDict } from "./parameter.ts";
 import { basisBackwardReference, basisForwardReference } from "./reference_ops.ts";
 import { splineScaleBackward, splineScaleForward } from "./spline_scale.ts";
+import { flattenParameters } from "./flat_parameters.ts";
 
 /** pykan's `base_fun`: SiLU, the identity, or no base branch. */
 export type BaseActivation = "silu" | "identity" | "zero";
@@ -178,6 +179,7 @@ export class BSplineKAN extends Layer {
     this.#splineWeight = Parameter.of(gpu, "spline_weight", [outFeatures, inFeatures, nb], splineWeight);
     this.#scaler = Parameter.of(gpu, "spline_scaler", [outFeatures, inFeatures], scaler);
     this.#bias = o.bias ? Parameter.of(gpu, "bias", [outFeatures], new Float32Array(outFeatures)) : null;
+    flattenParameters(gpu, this.parameters());
   }
 
   /**

@@ -23,6 +23,7 @@ import {
 } from "../validate.ts";
 import { NormalizedBasisLayer, type NormalizedBasisParameters } from "./normalized_basis_layer.ts";
 import { Parameter } from "./parameter.ts";
+import { flattenParameters } from "./flat_parameters.ts";
 
 /** Options of {@linkcode FastKAN}, with fast-kan's defaults. */
 export interface FastKANOptions {
@@ -168,6 +169,7 @@ export class FastKAN extends NormalizedBasisLayer {
         : null,
       extra: [],
     };
+    flattenParameters(gpu, this.parameters());
   }
 
   /** The Gaussian RBF basis. */

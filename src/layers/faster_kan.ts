@@ -14,6 +14,7 @@ import { Rng, xavierUniform } from "./init.ts";
 import { BOOLEAN, check, checkOptions, COUNT, option, POSITIVE, SEED } from "../validate.ts";
 import { NormalizedBasisLayer, type NormalizedBasisParameters } from "./normalized_basis_layer.ts";
 import { Parameter, type StateDict } from "./parameter.ts";
+import { flattenParameters } from "./flat_parameters.ts";
 
 /** Options of {@linkcode FasterKAN}, with faster-kan's defaults. */
 export interface FasterKANOptions {
@@ -92,6 +93,7 @@ export class FasterKAN extends NormalizedBasisLayer {
       base: null,
       extra: [Parameter.of(gpu, "rbf.inv_denominator", [], Float32Array.of(inv), false)],
     };
+    flattenParameters(gpu, this.parameters());
   }
 
   /** The switch basis with the `invDenominator` in force. */

@@ -21,6 +21,7 @@ import {
   basisBackwardReference,
   basisForwardReference,
 } from "./reference_ops.ts";
+import { flattenParameters } from "./flat_parameters.ts";
 
 /** Options of {@linkcode Linear}. */
 export interface LinearOptions {
@@ -72,6 +73,7 @@ export class Linear extends Layer {
     this.#weight = Parameter.of(gpu, "weight", [outFeatures, inFeatures], init.weight);
     this.options = { bias, activation: this.activation };
     this.#bias = bias ? Parameter.of(gpu, "bias", [outFeatures], init.bias) : null;
+    flattenParameters(gpu, this.parameters());
   }
 
   /** `weight`, then `bias` when present. */

@@ -28,10 +28,18 @@ export class ParameterBlock {
   readonly value: Tensor;
   #grad: Tensor | null = null;
 
-  /** A block of `data` on `gpu`. */
-  constructor(gpu: Gpu, data: Float32Array) {
-    this.value = Tensor.from(gpu, data, [data.length]);
+  /** A block of `data` on `gpu` (or, given a tensor, a block over it). */
+  constructor(gpu: Gpu, data: Float32Array | Tensor) {
+    this.value = data instanceof Tensor ? data : Tensor.from(gpu, data, [data.length]);
   }
+
+  /** Whether its gradient tensor exists (it is made on first use). */
+  get hasGrad(): boolean {
+    return this.#grad !== null;
+  }
+
+  /** The parameters that view this block. */
+  readonly views: Set<Parameter> = new Set();
 
   /** The gradient tensor, created as zeros on first use. */
   get grad(): Tensor {
@@ -58,20 +66,37 @@ export class Parameter {
   readonly name: string;
   /** Its shape, as the reference's state dict has it. */
   readonly shape: readonly number[];
-  /** The block holding it. */
-  readonly block: ParameterBlock;
-  /** Offset in floats within the block. */
-  readonly offset: number;
   /** Whether gradients are computed for it and an optimizer updates it. */
   trainable: boolean;
+  #block: ParameterBlock;
+  #offset: number;
 
   /** A view; see the class doc. */
   constructor(name: string, shape: readonly number[], block: ParameterBlock, offset = 0, trainable = true) {
     this.name = name;
     this.shape = shape;
-    this.block = block;
-    this.offset = offset;
+    this.#block = block;
+    this.#offset = offset;
     this.trainable = trainable;
+    block.views.add(this);
+  }
+
+  /** The block holding it. */
+  get block(): ParameterBlock {
+    return this.#block;
+  }
+
+  /** Offset in floats within the block. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /** Moves the view to `offset` in `block` (the values must have been copied there; see `flat_parameters.ts`). */
+  relocate(block: ParameterBlock, offset: number): void {
+    this.#block.views.delete(this);
+    this.#block = block;
+    this.#offset = offset;
+    block.views.add(this);
   }
 
   /** A parameter that owns a new block holding `data`. */

@@ -24,6 +24,7 @@ import { Rng, torchDefaultInit } from "./init.ts";
 import { Layer, type ReferenceLayer, type Trace } from "./layer.ts";
 import { Parameter, ParameterBlock } from "./parameter.ts";
 import { basisBackwardReference, basisForwardReference } from "./reference_ops.ts";
+import { flattenParameters } from "./flat_parameters.ts";
 
 /** Options of {@linkcode ReLUKAN}, with ReLU-KAN's defaults. */
 export interface ReLUKANOptions {
@@ -88,6 +89,7 @@ export class ReLUKAN extends Layer {
     const init = torchDefaultInit(new Rng(seed), outFeatures, nb * inFeatures);
     this.#weight = Parameter.of(gpu, "equal_size_conv.weight", [outFeatures, 1, nb, inFeatures], init.weight);
     this.#bias = Parameter.of(gpu, "equal_size_conv.bias", [outFeatures], init.bias);
+    flattenParameters(gpu, this.parameters());
   }
 
   /** `phase_low`, `phase_height`, `equal_size_conv.weight`, `equal_size_conv.bias`. */
@@ -100,7 +102,8 @@ export class ReLUKAN extends Layer {
     const basis = this.basis;
     const dims = { batch: x.shape[0], inDim: this.inFeatures, outDim: this.outFeatures };
     const [low, high, weight, bias] = [this.#phaseLow, this.#phaseHeight, this.#weight, this.#bias];
-    const phases = { buffer: low.block.value.buffer, offset: 0, size: 2 * low.size * 4 };
+    // phase_low and phase_height are adjacent in one block: the basis reads them as one range.
+    const phases = { buffer: low.block.value.buffer, offset: low.offset * 4, size: 2 * low.size * 4 };
     const y = Tensor.empty(gpu, [dims.batch, dims.outDim]);
     basisForward(gpu, basis, dims, x.binding, weight.range, phases, bias.range, y.binding, false);
     return {
@@ -127,7 +130,7 @@ export class ReLUKAN extends Layer {
           partials?.binding ?? null,
         );
         if (partials) {
-          const gradRange = { buffer: low.block.grad.buffer, offset: 0, size: phases.size };
+          const gradRange = { buffer: low.block.grad.buffer, offset: phases.offset, size: phases.size };
           reduceRows(gpu, partials.binding, paramPartialsRows(basis, dims), 2 * low.size, gradRange, true);
           partials.dispose();
         }

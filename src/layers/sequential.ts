@@ -11,6 +11,7 @@ import { check, type Rule } from "../validate.ts";
 import { checkedTrace, Layer, type ReferenceLayer, type Trace } from "./layer.ts";
 import { Module } from "./module.ts";
 import type { Parameter, StateDict } from "./parameter.ts";
+import { flattenParameters } from "./flat_parameters.ts";
 
 const LAYERS: Rule<readonly Layer[]> = {
   expected: "a non-empty array of layers (BSplineKAN, FastKAN, FasterKAN, ReLUKAN, Linear)",
@@ -49,6 +50,7 @@ export class Sequential extends Module {
       }
     }
     this.layers = [...layers];
+    flattenParameters(this.gpu, this.parameters());
   }
 
   /** The GPU of the layers. */

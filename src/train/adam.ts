@@ -5,7 +5,8 @@
  * @module
  */
 
-import { linearGrid, packParams } from "../gpu/params.ts";
+import type { KernelSpec } from "../gpu/kernel.ts";
+import type { ParamValues } from "../gpu/recorder.ts";
 import type { Parameter } from "../layers/parameter.ts";
 import {
   BOOLEAN,
@@ -17,7 +18,7 @@ import {
   pairOf,
   POSITIVE,
 } from "../validate.ts";
-import { BlockState, type GpuOptimizer, trainableRanges } from "./optimizer.ts";
+import { BlockState, dispatchRuns, type GpuOptimizer, type UpdateRun, updateRuns } from "./optimizer.ts";
 import source from "../../shaders/train/adam.wgsl" with { type: "text" };
 
 /** Options of {@linkcode Adam} and {@linkcode AdamW}, with torch's defaults. */
@@ -33,6 +34,13 @@ export interface AdamOptions {
 }
 
 const WG = 256;
+
+const SPEC: KernelSpec = {
+  name: "adam",
+  source,
+  bindings: ["uniform", "read", "storage", "storage", "storage"],
+  constants: { WG },
+};
 const OPTION_NAMES = ["lr", "betas", "eps", "weightDecay"];
 
 /** The resolved options of an Adam-family optimizer. */
@@ -79,7 +87,7 @@ export class Adam implements GpuOptimizer {
   /** The options in force. */
   readonly settings: Readonly<AdamSettings>;
   #state = new BlockState(2);
-  #steps = new Map<object, number>();
+  #steps = new Map<Parameter, number>();
 
   /** See {@linkcode AdamOptions}. */
   constructor(options: AdamOptions = {}, decoupled = false) {
@@ -87,41 +95,42 @@ export class Adam implements GpuOptimizer {
     this.settings = settings(this.name, options, decoupled);
   }
 
-  /** Records one Adam update of every trainable parameter (each block counts its own steps, as torch). */
+  /**
+   * Records one Adam update of every trainable parameter: one dispatch per
+   * parameter block (one for a model), each parameter counting its own steps
+   * as torch does.
+   */
   step(parameters: readonly Parameter[]): void {
     const s = this.settings;
-    for (const { block, offset, count } of trainableRanges(parameters)) {
+    for (const p of parameters) {
+      if (p.trainable && p.size > 0) this.#steps.set(p, (this.#steps.get(p) ?? 0) + 1);
+    }
+    const header: ParamValues = {
+      layout: "uufffffffuuu",
+      values: [
+        0,
+        s.decoupled ? 1 : 0,
+        s.lr,
+        s.beta1,
+        s.beta2,
+        s.eps,
+        s.weightDecay,
+        1 - s.beta1,
+        1 - s.beta2,
+        0,
+        0,
+        0,
+      ],
+    };
+    const entry = (run: UpdateRun) => {
+      const { stepSize, bc2Sqrt } = adamCorrections(s, run.tag);
+      return [run.offset, run.count, stepSize, bc2Sqrt];
+    };
+    for (const [block, runs] of updateRuns(parameters, (p) => this.#steps.get(p) ?? 0)) {
       const gpu = block.value.gpu;
-      const t = (this.#steps.get(block) ?? 0) + 1;
-      this.#steps.set(block, t);
       const [m, v] = this.#state.of(gpu, block);
-      const kernel = gpu.kernel({
-        name: "adam",
-        source,
-        bindings: ["uniform", "read", "storage", "storage", "storage"],
-        constants: { WG },
-      });
-      const { stepSize, bc2Sqrt } = adamCorrections(s, t);
-      gpu.dispatch(
-        kernel,
-        packParams(
-          "uuufffffffff",
-          offset,
-          count,
-          s.decoupled ? 1 : 0,
-          s.lr,
-          s.beta1,
-          s.beta2,
-          s.eps,
-          s.weightDecay,
-          stepSize,
-          bc2Sqrt,
-          1 - s.beta1, // in float64: 1 - fround(0.999) is 1.3e-5 off 0.001
-          1 - s.beta2,
-        ),
-        [block.grad.binding, block.value.binding, m.binding, v.binding],
-        linearGrid(count, WG),
-      );
+      const buffers = [block.grad.binding, block.value.binding, m.binding, v.binding];
+      dispatchRuns(gpu, gpu.kernel(SPEC), header, "uuff", entry, runs, buffers, WG);
     }
   }
 

@@ -6,6 +6,9 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
+import type { Kernel } from "../gpu/kernel.ts";
+import { linearGrid } from "../gpu/params.ts";
+import type { BufferRange, ParamValues } from "../gpu/recorder.ts";
 import type { Parameter, ParameterBlock } from "../layers/parameter.ts";
 import { Tensor } from "../tensor.ts";
 
@@ -29,6 +32,98 @@ export function trainableRanges(parameters: readonly Parameter[]): TrainableRang
     else ranges.push({ block: p.block, offset: p.offset, count: p.size });
   }
   return ranges;
+}
+
+/**
+ * A run of one block updated in one go: `count` floats from `offset`, whose
+ * parameters share `tag` (a step count, a first-step flag).
+ */
+export interface UpdateRun {
+  /** Offset in floats. */
+  offset: number;
+  /** Number of floats. */
+  count: number;
+  /** What its parameters share. */
+  tag: number;
+}
+
+/**
+ * The runs to update in each block: the trainable parameters in offset order,
+ * merged while their `tagOf` is equal and nothing but padding (floats no
+ * parameter of `parameters` holds, kept at zero, which every optimizer keeps
+ * at zero) lies between them. A model whose parameters all train gets one run.
+ */
+export function updateRuns(
+  parameters: readonly Parameter[],
+  tagOf: (p: Parameter) => number,
+): Map<ParameterBlock, UpdateRun[]> {
+  const byBlock = new Map<ParameterBlock, Parameter[]>();
+  for (const p of parameters) {
+    const list = byBlock.get(p.block);
+    if (list) list.push(p);
+    else byBlock.set(p.block, [p]);
+  }
+  const runs = new Map<ParameterBlock, UpdateRun[]>();
+  for (const [block, list] of byBlock) {
+    const sorted = [...new Set(list)].sort((a, b) => a.offset - b.offset);
+    const blockRuns: UpdateRun[] = [];
+    let open: UpdateRun | null = null;
+    for (const p of sorted) {
+      if (!p.trainable || p.size === 0) {
+        open = null; // a frozen parameter ends the run
+        continue;
+      }
+      const tag = tagOf(p);
+      if (open && open.tag === tag) {
+        open.count = p.offset + p.size - open.offset;
+      } else {
+        open = { offset: p.offset, count: p.size, tag };
+        blockRuns.push(open);
+      }
+    }
+    if (blockRuns.length > 0) runs.set(block, blockRuns);
+  }
+  return runs;
+}
+
+/** The most runs one optimizer dispatch takes (its parameter struct holds a table of them). */
+export const RUNS_PER_DISPATCH = 8;
+
+/**
+ * Records an optimizer kernel over `runs` of a block, {@linkcode RUNS_PER_DISPATCH}
+ * at a time: its parameter struct is `header` (whose layout must fill a
+ * multiple of 16 bytes) followed by a table of `RUNS_PER_DISPATCH` entries of
+ * four fields each (`entry` gives the fields of a run, `entryLayout` their
+ * types), unused entries zero, and the kernel runs one thread per float of
+ * its runs.
+ */
+export function dispatchRuns(
+  gpu: Gpu,
+  kernel: Kernel,
+  header: ParamValues,
+  entryLayout: string,
+  entry: (run: UpdateRun) => readonly number[],
+  runs: readonly UpdateRun[],
+  buffers: readonly BufferRange[],
+  workgroupSize: number,
+): void {
+  for (let first = 0; first < runs.length; first += RUNS_PER_DISPATCH) {
+    const group = runs.slice(first, first + RUNS_PER_DISPATCH);
+    const values = [...header.values];
+    let layout = header.layout;
+    let total = 0;
+    for (let r = 0; r < RUNS_PER_DISPATCH; r++) {
+      layout += entryLayout;
+      if (r < group.length) {
+        values.push(...entry(group[r]));
+        total += group[r].count;
+      } else {
+        values.push(0, 0, 0, 0);
+      }
+    }
+    values[0] = group.length; // the header's first field counts the runs
+    gpu.dispatch(kernel, { layout, values }, buffers, linearGrid(total, workgroupSize));
+  }
 }
 
 /** An optimizer that updates parameters on the GPU from their gradients, with no CPU round trip. */

@@ -6,7 +6,8 @@
  */
 
 import { KanError } from "../errors.ts";
-import { linearGrid, packParams } from "../gpu/params.ts";
+import type { KernelSpec } from "../gpu/kernel.ts";
+import type { ParamValues } from "../gpu/recorder.ts";
 import type { Parameter } from "../layers/parameter.ts";
 import {
   BOOLEAN,
@@ -18,7 +19,7 @@ import {
   requiredOption,
   UNIT_INTERVAL,
 } from "../validate.ts";
-import { BlockState, type GpuOptimizer, trainableRanges } from "./optimizer.ts";
+import { BlockState, dispatchRuns, type GpuOptimizer, type UpdateRun, updateRuns } from "./optimizer.ts";
 import source from "../../shaders/train/sgd.wgsl" with { type: "text" };
 
 /** Options of {@linkcode SGD}, with torch's defaults. */
@@ -37,6 +38,13 @@ export interface SGDOptions {
 
 const WG = 256;
 
+const SPEC: KernelSpec = {
+  name: "sgd",
+  source,
+  bindings: ["uniform", "read", "storage", "storage"],
+  constants: { WG },
+};
+
 /**
  * Stochastic gradient descent, as torch.optim.SGD.
  *
@@ -53,6 +61,7 @@ export class SGD implements GpuOptimizer {
   /** The options in force. */
   readonly options: Readonly<Required<SGDOptions>>;
   #state = new BlockState(1);
+  #stepped = new Set<Parameter>();
 
   /** See {@linkcode SGDOptions}. */
   constructor(options: SGDOptions) {
@@ -72,41 +81,32 @@ export class SGD implements GpuOptimizer {
     }
   }
 
-  /** Records `p -= lr * update` for every trainable parameter. */
+  /**
+   * Records `p -= lr * update` for every trainable parameter: one dispatch per
+   * parameter block (one for a model); a parameter's momentum buffer starts at
+   * its first step, as torch's.
+   */
   step(parameters: readonly Parameter[]): void {
     const o = this.options;
-    for (const { block, offset, count } of trainableRanges(parameters)) {
+    const header: ParamValues = {
+      layout: "uuffffuu",
+      values: [0, o.nesterov ? 1 : 0, o.lr, o.momentum, o.dampening, o.weightDecay, 0, 0],
+    };
+    const entry = (run: UpdateRun) => [run.offset, run.count, run.tag, 0];
+    const runs = updateRuns(parameters, (p) => this.#stepped.has(p) ? 0 : 1);
+    for (const p of parameters) if (p.trainable && p.size > 0) this.#stepped.add(p);
+    for (const [block, blockRuns] of runs) {
       const gpu = block.value.gpu;
-      const first = !this.#state.has(block);
       const [buf] = this.#state.of(gpu, block);
-      const kernel = gpu.kernel({
-        name: "sgd",
-        source,
-        bindings: ["uniform", "read", "storage", "storage"],
-        constants: { WG },
-      });
-      gpu.dispatch(
-        kernel,
-        packParams(
-          "uuuuffff",
-          offset,
-          count,
-          first ? 1 : 0,
-          o.nesterov ? 1 : 0,
-          o.lr,
-          o.momentum,
-          o.dampening,
-          o.weightDecay,
-        ),
-        [block.grad.binding, block.value.binding, buf.binding],
-        linearGrid(count, WG),
-      );
+      const buffers = [block.grad.binding, block.value.binding, buf.binding];
+      dispatchRuns(gpu, gpu.kernel(SPEC), header, "uuuu", entry, blockRuns, buffers, WG);
     }
   }
 
   /** Releases the momentum buffers. */
   dispose(): void {
     this.#state.dispose();
+    this.#stepped.clear();
   }
 }
 
