@@ -4,6 +4,8 @@
 //   m = m + (g - m) * (1 - beta1);  v = beta2 * v + (1 - beta2) * g^2
 //   p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps),  bc_i = 1 - beta_i^step
 // Each run carries its own step's corrections (torch counts steps per parameter).
+// With FROM_PARTIALS (the fused step), the gradient is first summed from the
+// partial gradients of the step's workgroups, in a fixed order, and stored.
 struct Run {
   offset: u32,
   count: u32,
@@ -21,19 +23,21 @@ struct Params {
   weight_decay: f32,
   one_minus_beta1: f32, // 1 - beta1 and 1 - beta2, rounded from float64 (as torch's float32 Adam sees them)
   one_minus_beta2: f32,
-  pad0: u32,
-  pad1: u32,
-  pad2: u32,
+  partial_rows: u32,   // FROM_PARTIALS: rows of partials, each partial_stride floats
+  partial_stride: u32,
+  pad: u32,
   run: array<Run, 8>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
+@group(0) @binding(1) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> param: array<f32>;
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
+@group(0) @binding(5) var<storage, read> partials: array<f32>;
 
 override WG: u32 = 256u;
+override FROM_PARTIALS: u32 = 0u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -46,7 +50,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (r >= p.runs) { return; }
   let i = p.run[r].offset + k;
   var x = param[i];
-  var g = grad[i];
+  var g = 0.0;
+  if (FROM_PARTIALS != 0u) {
+    for (var w = 0u; w < p.partial_rows; w++) { g += partials[w * p.partial_stride + i]; }
+    grad[i] = g;
+  } else {
+    g = grad[i];
+  }
   if (p.weight_decay != 0.0) {
     if (p.decoupled != 0u) {
       x = x * (1.0 - p.lr * p.weight_decay);

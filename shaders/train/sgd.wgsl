@@ -3,6 +3,8 @@
 //   g = grad + weight_decay * p
 //   buf = g on a parameter's first step, else momentum * buf + (1 - dampening) * g   (when momentum != 0)
 //   p -= lr * (nesterov ? g + momentum * buf : buf)
+// With FROM_PARTIALS (the fused step), the gradient is first summed from the
+// partial gradients of the step's workgroups, in a fixed order, and stored.
 struct Run {
   offset: u32,
   count: u32,
@@ -17,17 +19,19 @@ struct Params {
   momentum: f32,
   dampening: f32,
   weight_decay: f32,
-  pad0: u32,
-  pad1: u32,
+  partial_rows: u32,   // FROM_PARTIALS: rows of partials, each partial_stride floats
+  partial_stride: u32,
   run: array<Run, 8>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
+@group(0) @binding(1) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> param: array<f32>;
 @group(0) @binding(3) var<storage, read_write> buf: array<f32>;
+@group(0) @binding(4) var<storage, read> partials: array<f32>;
 
 override WG: u32 = 256u;
+override FROM_PARTIALS: u32 = 0u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -39,7 +43,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   if (r >= p.runs) { return; }
   let i = p.run[r].offset + k;
-  var g = grad[i];
+  var g = 0.0;
+  if (FROM_PARTIALS != 0u) {
+    for (var w = 0u; w < p.partial_rows; w++) { g += partials[w * p.partial_stride + i]; }
+    grad[i] = g;
+  } else {
+    g = grad[i];
+  }
   if (p.weight_decay != 0.0) { g = fma(p.weight_decay, param[i], g); }
   var d = g;
   if (p.momentum != 0.0) {

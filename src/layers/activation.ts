@@ -9,11 +9,14 @@ import { KernelSpecs } from "../gpu/kernel.ts";
 import { linearGrid } from "../gpu/params.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import type { Activation } from "./reference_ops.ts";
-import source from "../../shaders/activation.wgsl" with { type: "text" };
+import kernelSource from "../../shaders/activation.wgsl" with { type: "text" };
+import functionSource from "../../shaders/activation_fn.wgsl" with { type: "text" };
 
 const WG = 256;
+const source = `${functionSource}\n${kernelSource}`;
 const specs = new KernelSpecs();
-const CODES: Record<Exclude<Activation, "none">, number> = { silu: 0, relu: 1, tanh: 2 };
+/** The `ACT` code of each activation in activation_fn.wgsl. */
+export const ACTIVATION_CODES: Record<Exclude<Activation, "none">, number> = { silu: 0, relu: 1, tanh: 2 };
 
 function dispatch(
   gpu: Gpu,
@@ -29,7 +32,7 @@ function dispatch(
     source,
     entryPoint,
     bindings: ["uniform", "read", "read", "storage"],
-    constants: { ACT: CODES[kind], WG },
+    constants: { ACT: ACTIVATION_CODES[kind], WG },
   }));
   gpu.dispatch(gpu.kernel(spec), { layout: "u", values: [n] }, [z, dy, out], linearGrid(n, WG));
 }

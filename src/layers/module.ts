@@ -47,6 +47,12 @@ export interface LoadStateDictOptions {
  * ```
  */
 export abstract class Module {
+  /**
+   * Whether `forward`, `fit` and `evaluate` may run the fused step (one
+   * kernel for every layer, see `src/fused/fused_step.ts`) when the model
+   * qualifies; set it to false to run the layer-by-layer kernels.
+   */
+  fused = true;
   /** The GPU it lives on. */
   abstract readonly gpu: Gpu;
   /** Input width. */

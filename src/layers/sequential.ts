@@ -12,6 +12,7 @@ import { checkedTrace, Layer, type ReferenceLayer, type Trace } from "./layer.ts
 import { Module } from "./module.ts";
 import type { Parameter, StateDict } from "./parameter.ts";
 import { flattenParameters } from "./flat_parameters.ts";
+import { fusedForward, fusedModel } from "../fused/fused_step.ts";
 
 const LAYERS: Rule<readonly Layer[]> = {
   expected: "a non-empty array of layers (BSplineKAN, FastKAN, FasterKAN, ReLUKAN, Linear)",
@@ -68,8 +69,16 @@ export class Sequential extends Module {
     return this.layers[this.layers.length - 1].outFeatures;
   }
 
-  /** Records the forward pass; intermediate activations are released. */
+  /**
+   * Records the forward pass; intermediate activations are released. A model
+   * that qualifies for the fused step runs in one dispatch (see `fused`).
+   */
   forward(x: Tensor): Tensor {
+    if (this.fused) {
+      this.layers[0].checkInput(x);
+      const fused = fusedModel(this.gpu, this);
+      if (fused) return fusedForward(this.gpu, fused, x);
+    }
     let h = x;
     for (const layer of this.layers) {
       const next = layer.forward(h);

@@ -18,7 +18,14 @@ import {
   pairOf,
   POSITIVE,
 } from "../validate.ts";
-import { BlockState, dispatchRuns, type GpuOptimizer, type UpdateRun, updateRuns } from "./optimizer.ts";
+import {
+  BlockState,
+  dispatchRuns,
+  type GpuOptimizer,
+  type GradientPartials,
+  type UpdateRun,
+  updateRuns,
+} from "./optimizer.ts";
 import source from "../../shaders/train/adam.wgsl" with { type: "text" };
 
 /** Options of {@linkcode Adam} and {@linkcode AdamW}, with torch's defaults. */
@@ -35,12 +42,13 @@ export interface AdamOptions {
 
 const WG = 256;
 
-const SPEC: KernelSpec = {
-  name: "adam",
+/** The kernel, and its variant that first sums the fused step's partial gradients. */
+const SPECS: readonly KernelSpec[] = [0, 1].map((fromPartials) => ({
+  name: fromPartials ? "adam.from_partials" : "adam",
   source,
-  bindings: ["uniform", "read", "storage", "storage", "storage"],
-  constants: { WG },
-};
+  bindings: ["uniform", "storage", "storage", "storage", "storage", "read"],
+  constants: { WG, FROM_PARTIALS: fromPartials },
+}));
 const OPTION_NAMES = ["lr", "betas", "eps", "weightDecay"];
 
 /** The resolved options of an Adam-family optimizer. */
@@ -98,9 +106,10 @@ export class Adam implements GpuOptimizer {
   /**
    * Records one Adam update of every trainable parameter: one dispatch per
    * parameter block (one for a model), each parameter counting its own steps
-   * as torch does.
+   * as torch does. With `partials` (the fused step), the gradients are first
+   * summed from its partial gradients (and stored in the gradient buffer).
    */
-  step(parameters: readonly Parameter[]): void {
+  step(parameters: readonly Parameter[], partials?: GradientPartials): void {
     const s = this.settings;
     for (const p of parameters) {
       if (p.trainable && p.size > 0) this.#steps.set(p, (this.#steps.get(p) ?? 0) + 1);
@@ -117,8 +126,8 @@ export class Adam implements GpuOptimizer {
         s.weightDecay,
         1 - s.beta1,
         1 - s.beta2,
-        0,
-        0,
+        partials?.rows ?? 0,
+        partials?.stride ?? 0,
         0,
       ],
     };
@@ -129,8 +138,14 @@ export class Adam implements GpuOptimizer {
     for (const [block, runs] of updateRuns(parameters, (p) => this.#steps.get(p) ?? 0)) {
       const gpu = block.value.gpu;
       const [m, v] = this.#state.of(gpu, block);
-      const buffers = [block.grad.binding, block.value.binding, m.binding, v.binding];
-      dispatchRuns(gpu, gpu.kernel(SPEC), header, "uuff", entry, runs, buffers, WG);
+      const buffers = [
+        block.grad.binding,
+        block.value.binding,
+        m.binding,
+        v.binding,
+        partials?.range ?? gpu.placeholder(0),
+      ];
+      dispatchRuns(gpu, gpu.kernel(SPECS[partials ? 1 : 0]), header, "uuff", entry, runs, buffers, WG);
     }
   }
 

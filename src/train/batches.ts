@@ -9,6 +9,7 @@ import type { Gpu } from "../gpu/gpu.ts";
 import { STORAGE_USAGE } from "../gpu/gpu.ts";
 import type { KernelSpec } from "../gpu/kernel.ts";
 import { linearGrid } from "../gpu/params.ts";
+import type { BufferRange } from "../gpu/recorder.ts";
 import type { Rng } from "../layers/init.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/train/gather_rows.wgsl" with { type: "text" };
@@ -47,6 +48,11 @@ export class EpochOrder {
     gpu.write(this.#buffer, 0, order);
   }
 
+  /** The order on the GPU (u32 row indices), for kernels that read rows through it. */
+  get range(): BufferRange {
+    return { buffer: this.#buffer, offset: 0, size: Math.max(4, this.#rows * 4) };
+  }
+
   /** Records a new tensor holding rows `order[start .. start + count)` of `src` (`[N, ...]`). */
   gather(src: Tensor, start: number, count: number): Tensor {
     const cols = src.size / src.shape[0];
@@ -55,7 +61,7 @@ export class EpochOrder {
     this.#gpu.dispatch(
       kernel,
       { layout: "uuu", values: [count, cols, start] },
-      [src.binding, { buffer: this.#buffer, offset: 0, size: Math.max(4, this.#rows * 4) }, dst.binding],
+      [src.binding, this.range, dst.binding],
       linearGrid(count * cols, WG),
     );
     return dst;

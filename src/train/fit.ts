@@ -9,7 +9,7 @@
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
-import type { Trace } from "../layers/layer.ts";
+import type { Layer, Trace } from "../layers/layer.ts";
 import { checkParametersLive, type Parameter } from "../layers/parameter.ts";
 import { Rng } from "../layers/init.ts";
 import { Tensor } from "../tensor.ts";
@@ -17,6 +17,7 @@ import { EpochOrder, permutation } from "./batches.ts";
 import { checkTarget, LOSSES, type LossName, recordLoss } from "./loss.ts";
 import type { GpuOptimizer } from "./optimizer.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
+import { FusedTraining } from "../fused/fused_training.ts";
 import {
   BOOLEAN,
   check,
@@ -53,6 +54,10 @@ export interface Trainable {
   namedParameters(): Map<string, Parameter>;
   /** Records zeroing every gradient. */
   zeroGrad(): void;
+  /** The layers, for the fused step (`src/fused/`), when the model is a list of them. */
+  readonly layers?: readonly Layer[];
+  /** Whether the fused step may run (default true). */
+  readonly fused?: boolean;
 }
 
 /**
@@ -109,6 +114,12 @@ export interface FitOptions {
    * before anything changes.
    */
   signal?: AbortSignal;
+  /**
+   * Run each step as the fused step (`src/fused/fused_step.ts`: at most three
+   * dispatches whatever the depth) when the model and the optimizer allow it
+   * (default true; the model's `fused` property must allow it too).
+   */
+  fused?: boolean;
 }
 
 /** The logged steps and their losses. */
@@ -142,6 +153,7 @@ const FIT_OPTIONS = [
   "onProgress",
   "progress",
   "signal",
+  "fused",
 ];
 
 const PROGRESS_MODES: Rule<ProgressMode> = oneOf<ProgressMode>(["auto", "bar", "lines", "none"]);
@@ -217,6 +229,7 @@ interface FitPlan {
   onProgress?: (p: { step: number; loss: number }) => void;
   progress: ProgressMode;
   signal?: AbortSignal;
+  fused: boolean;
 }
 
 function checkFitOptions(options: FitOptions): FitPlan {
@@ -232,6 +245,7 @@ function checkFitOptions(options: FitOptions): FitPlan {
     onProgress: option("fit", options, "onProgress", FUNCTION) as FitPlan["onProgress"],
     progress: option("fit", options, "progress", PROGRESS_MODES, "auto"),
     signal: option("fit", options, "signal", ABORT_SIGNAL),
+    fused: option("fit", options, "fused", BOOLEAN, true),
   };
   if ((plan.steps === undefined) === (plan.epochs === undefined)) {
     throw new KanError(
@@ -289,6 +303,9 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
   const history: FitHistory = { step: [], loss: [] };
   const progress = new Progress(total, plan.progress);
   const lossOut = Tensor.zeros(gpu, [1]);
+  const fused = plan.fused && !isClosureOptimizer(optimizer)
+    ? FusedTraining.of(model, parameters, batchSize)
+    : null;
   let order: EpochOrder | null = null;
   let yielded = performance.now();
   try {
@@ -306,8 +323,13 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
       }
       const start = inEpoch * batchSize;
       const count = Math.min(batchSize, rows - start);
-      const xb = whole ? x : order!.gather(x, start, count);
-      const yb = whole ? y : order!.gather(y, start, count);
+      const logged = step % logEvery === 0 || step === total;
+      if (fused && !isClosureOptimizer(optimizer)) {
+        const index = whole ? null : { range: order!.range, start };
+        fused.step(optimizer, loss, x, y, count, index, logged ? lossOut.binding : null);
+      }
+      const xb = whole || fused ? x : order!.gather(x, start, count);
+      const yb = whole || fused ? y : order!.gather(y, start, count);
       const evaluateBatch = () => {
         model.zeroGrad();
         const trace = model.trace(xb);
@@ -317,9 +339,11 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
         trace.release();
         trace.y.dispose();
       };
-      const logged = step % logEvery === 0 || step === total;
       let value = Number.NaN;
-      if (isClosureOptimizer(optimizer)) {
+      if (fused) {
+        if (logged) value = new Float32Array(await gpu.read(lossOut.buffer, 0, 4))[0];
+        else if (step % FLUSH_EVERY === 0) gpu.flush();
+      } else if (isClosureOptimizer(optimizer)) {
         value = await optimizer.stepWithClosure(parameters, () => {
           evaluateBatch();
           return { buffer: lossOut.buffer, offset: 0, size: 4 };
@@ -330,10 +354,8 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
         if (logged) value = new Float32Array(await gpu.read(lossOut.buffer, 0, 4))[0];
         else if (step % FLUSH_EVERY === 0) gpu.flush();
       }
-      if (!whole) {
-        xb.dispose();
-        yb.dispose();
-      }
+      if (xb !== x) xb.dispose();
+      if (yb !== y) yb.dispose();
       if (logged) {
         if (!Number.isFinite(value)) {
           throw new KanError(
@@ -349,6 +371,7 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
   } finally {
     progress.done();
     order?.dispose();
+    fused?.dispose();
     lossOut.dispose();
     parameters.forEach((p, i) => p.trainable = wasTrainable[i]);
   }
@@ -367,9 +390,16 @@ export async function evaluate(model: Trainable, x: Tensor, y: Tensor, loss: Los
   const chunks = Math.ceil(rows / EVALUATE_CHUNK);
   const out = Tensor.zeros(gpu, [2 * chunks]);
   const order = chunks > 1 ? new EpochOrder(gpu, permutation(rows, null)) : null;
+  const fused = model.fused === false
+    ? null
+    : FusedTraining.of(model, [...model.namedParameters().values()], EVALUATE_CHUNK);
   for (let c = 0; c < chunks; c++) {
     const start = c * EVALUATE_CHUNK;
     const count = Math.min(EVALUATE_CHUNK, rows - start);
+    if (fused) {
+      fused.evaluate(loss, x, y, count, order ? { range: order.range, start } : null, out.binding, 2 * c);
+      continue;
+    }
     const xb = order ? order.gather(x, start, count) : x;
     const yb = order ? order.gather(y, start, count) : y;
     const z = model.forward(xb);
@@ -380,6 +410,7 @@ export async function evaluate(model: Trainable, x: Tensor, y: Tensor, loss: Los
       yb.dispose();
     }
   }
+  fused?.dispose();
   const values = await out.read();
   order?.dispose();
   out.dispose();

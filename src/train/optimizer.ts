@@ -126,12 +126,29 @@ export function dispatchRuns(
   }
 }
 
+/**
+ * The partial gradients of a fused step (`src/fused/`): `rows` rows of
+ * `stride` floats, each laid out as the parameters' block; the gradient is
+ * their sum.
+ */
+export interface GradientPartials {
+  /** The partials. */
+  range: BufferRange;
+  /** Rows to sum. */
+  rows: number;
+  /** Floats per row (the block's size). */
+  stride: number;
+}
+
 /** An optimizer that updates parameters on the GPU from their gradients, with no CPU round trip. */
 export interface GpuOptimizer {
   /** Its name, for messages. */
   readonly name: string;
-  /** Records one update of every trainable parameter. */
-  step(parameters: readonly Parameter[]): void;
+  /**
+   * Records one update of every trainable parameter; with `partials`, from
+   * the sum of a fused step's partial gradients (all parameters in one block).
+   */
+  step(parameters: readonly Parameter[], partials?: GradientPartials): void;
   /** Releases its state. */
   dispose(): void;
 }

@@ -19,7 +19,14 @@ import {
   requiredOption,
   UNIT_INTERVAL,
 } from "../validate.ts";
-import { BlockState, dispatchRuns, type GpuOptimizer, type UpdateRun, updateRuns } from "./optimizer.ts";
+import {
+  BlockState,
+  dispatchRuns,
+  type GpuOptimizer,
+  type GradientPartials,
+  type UpdateRun,
+  updateRuns,
+} from "./optimizer.ts";
 import source from "../../shaders/train/sgd.wgsl" with { type: "text" };
 
 /** Options of {@linkcode SGD}, with torch's defaults. */
@@ -38,13 +45,13 @@ export interface SGDOptions {
 
 const WG = 256;
 
-const SPEC: KernelSpec = {
-  name: "sgd",
+/** The kernel, and its variant that first sums the fused step's partial gradients. */
+const SPECS: readonly KernelSpec[] = [0, 1].map((fromPartials) => ({
+  name: fromPartials ? "sgd.from_partials" : "sgd",
   source,
-  bindings: ["uniform", "read", "storage", "storage"],
-  constants: { WG },
-};
-
+  bindings: ["uniform", "storage", "storage", "storage", "read"],
+  constants: { WG, FROM_PARTIALS: fromPartials },
+}));
 /**
  * Stochastic gradient descent, as torch.optim.SGD.
  *
@@ -84,13 +91,23 @@ export class SGD implements GpuOptimizer {
   /**
    * Records `p -= lr * update` for every trainable parameter: one dispatch per
    * parameter block (one for a model); a parameter's momentum buffer starts at
-   * its first step, as torch's.
+   * its first step, as torch's. With `partials` (the fused step), the
+   * gradients are first summed from its partial gradients.
    */
-  step(parameters: readonly Parameter[]): void {
+  step(parameters: readonly Parameter[], partials?: GradientPartials): void {
     const o = this.options;
     const header: ParamValues = {
       layout: "uuffffuu",
-      values: [0, o.nesterov ? 1 : 0, o.lr, o.momentum, o.dampening, o.weightDecay, 0, 0],
+      values: [
+        0,
+        o.nesterov ? 1 : 0,
+        o.lr,
+        o.momentum,
+        o.dampening,
+        o.weightDecay,
+        partials?.rows ?? 0,
+        partials?.stride ?? 0,
+      ],
     };
     const entry = (run: UpdateRun) => [run.offset, run.count, run.tag, 0];
     const runs = updateRuns(parameters, (p) => this.#stepped.has(p) ? 0 : 1);
@@ -98,8 +115,13 @@ export class SGD implements GpuOptimizer {
     for (const [block, blockRuns] of runs) {
       const gpu = block.value.gpu;
       const [buf] = this.#state.of(gpu, block);
-      const buffers = [block.grad.binding, block.value.binding, buf.binding];
-      dispatchRuns(gpu, gpu.kernel(SPEC), header, "uuuu", entry, blockRuns, buffers, WG);
+      const buffers = [
+        block.grad.binding,
+        block.value.binding,
+        buf.binding,
+        partials?.range ?? gpu.placeholder(0),
+      ];
+      dispatchRuns(gpu, gpu.kernel(SPECS[partials ? 1 : 0]), header, "uuuu", entry, blockRuns, buffers, WG);
     }
   }
 
