@@ -6,8 +6,9 @@
  *   4,096 floats, without submitting or waiting (the submit and the wait
  *   happen outside the timed part); divide by 10,000 for µs per dispatch.
  * - "Adam step": host time to record one full-batch Adam step of each model
- *   of the speed test (1,000 rows), without waiting; its dispatch count is
- *   printed once per model.
+ *   of the speed test (1,000 rows) on the layer-by-layer kernels, without
+ *   waiting; its dispatch count is printed once per model, beside the fused
+ *   step's (src/fused/: 2 when the loss is not read, 3 when it is).
  *
  * Run: deno bench --allow-env --allow-read bench/runtime_bench.ts
  */
@@ -17,6 +18,7 @@ import { FIT_MODEL_TITLES, FIT_MODELS, fittingModel } from "../src/experiments/f
 import { SPEED_FUNCTIONS } from "../src/experiments/speed.ts";
 import { Adam } from "../src/train/adam.ts";
 import { recordLoss } from "../src/train/loss.ts";
+import { FusedTraining } from "../src/fused/fused_training.ts";
 
 const gpu = await Gpu.request();
 const x = Tensor.from(gpu, new Float32Array(4096).fill(1), [4096]);
@@ -56,10 +58,19 @@ for (const fn of SPEED_FUNCTIONS) {
     const before = gpu.stats().dispatches;
     step();
     const dispatches = gpu.stats().dispatches - before;
+    const fused = FusedTraining.of(net, parameters, 1000);
+    let fusedDispatches = "not fused";
+    if (fused) {
+      const start = gpu.stats().dispatches;
+      fused.step(optimizer, "mse", xs, ys, 1000, null, loss.binding);
+      fusedDispatches = `${gpu.stats().dispatches - start} fused`;
+      fused.dispose();
+    }
     console.log(
       `${fn.name} ${JSON.stringify(fn.width)} ${
         FIT_MODEL_TITLES[model]
-      }: ${dispatches} dispatches per Adam step`,
+      }: ${dispatches} dispatches per Adam step ` +
+        `layer by layer, ${fusedDispatches}`,
     );
     await gpu.sync();
     Deno.bench(`${fn.name} ${FIT_MODEL_TITLES[model]}: record one Adam step (${dispatches} dispatches)`, {

@@ -175,14 +175,16 @@ Deno.test("fused step: at most 3 dispatches per step for 1, 2 and 3 layers (2 wh
   }
 });
 
-Deno.test("fused step: models that do not qualify run the layer kernels (too wide, too many functions)", () => {
+Deno.test("fused step: models that do not qualify run the layer kernels (too wide, too many functions, too much work per row)", () => {
   const wide = kan(gpu, [100, 2], { basis: "mlp" });
   const fine = kan(gpu, [2, 2], { basis: "bspline", gridSize: 40 });
-  const widest = kan(gpu, [64, 64, 1], { basis: "mlp" });
+  const heavy = kan(gpu, [4, 64, 64, 1], { basis: "mlp" });
+  const widest = kan(gpu, [64, 16, 1], { basis: "mlp" });
   assertEquals(fusedModel(gpu, wide), null, "100 inputs");
   assertEquals(fusedModel(gpu, fine), null, "43 functions per input");
-  assert(fusedModel(gpu, widest) !== null, "64 wide qualifies");
-  for (const m of [wide, fine, widest]) m.dispose();
+  assertEquals(fusedModel(gpu, heavy), null, "4,416 multiply-adds per row");
+  assert(fusedModel(gpu, widest) !== null, "64 wide, 1,040 multiply-adds per row qualifies");
+  for (const m of [wide, fine, heavy, widest]) m.dispose();
 });
 
 for (const file of parityFiles) {

@@ -25,6 +25,8 @@ export interface Basis {
   readonly constants: Readonly<Record<string, number>>;
   /** How many trainable parameter blocks of shape `[in, count]` `data` holds (0 or more). */
   readonly paramCount: number;
+  /** The most functions that are non-zero at any one input (`count` when left out: no local support). */
+  readonly support?: number;
   /**
    * The most loop iterations one call of each WGSL function makes (none when
    * left out), for the loop-trip budget of the kernels (`src/gpu/loop_trips.ts`).

@@ -98,6 +98,7 @@ export function bsplineBasis(gridSize: number, order: number): Basis {
     count,
     constants: { ORDER: order },
     paramCount: 0,
+    support: order + 1,
     loopTrips: { value: recurrence, dx: recurrence, dparam: 0, range: bisection },
     value: (i, j, x, data) => bsplineReference(data, i * knotsPerInput, order, j, x)[0],
     dx: (i, j, x, data) => bsplineReference(data, i * knotsPerInput, order, j, x)[1],

@@ -10,7 +10,8 @@
  * FastKAN, FasterKAN, ReLU-KAN, Linear), its parameters share one block (a
  * `Sequential` or `kan()` model), every width is at most
  * {@linkcode FUSED_MAX_WIDTH}, every layer has at most
- * {@linkcode FUSED_MAX_BASIS} functions per input, a block of at least
+ * {@linkcode FUSED_MAX_BASIS} functions per input, a row costs at most
+ * {@linkcode FUSED_MAX_ROW_WORK} multiply-adds, a block of at least
  * {@linkcode FUSED_MIN_ROWS} rows fits the device's workgroup memory, and one
  * thread's loops fit the loop-trip budget. Otherwise the layer-by-layer
  * kernels run. `model.fused = false` (or `fit({ fused: false })`) turns it off.
@@ -33,6 +34,15 @@ import { FUSED_WG, fusedSource, fusedTrips, rowLayout } from "./fused_source.ts"
 export const FUSED_MAX_WIDTH = 64;
 /** The most basis functions per input of a fused layer. */
 export const FUSED_MAX_BASIS = 32;
+/**
+ * The most multiply-adds per row (sum over layers of inputs x outputs x the
+ * functions an input may have non-zero) of a fused model. Past it, on the
+ * CPU adapter (lavapipe), the layer kernels' blocked products beat one thread
+ * per row: an MLP [4, 64, 64, 1] (4,416) took 27 ms a step fused and 13 ms
+ * layer by layer, a B-spline KAN [4, 4, 2, 1] (about 100) 8 ms fused and 20 ms
+ * layer by layer. Not measured on a GPU.
+ */
+export const FUSED_MAX_ROW_WORK = 2048;
 /** The fewest rows a fused workgroup must hold. */
 export const FUSED_MIN_ROWS = 4;
 /** The most rows of a fused workgroup (one thread per row). */
@@ -79,6 +89,8 @@ export function fusedModel(
     }
     layers.push(d);
   }
+  const work = layers.reduce((sum, l) => sum + l.inDim * l.outDim * (l.basis.support ?? l.basis.count), 0);
+  if (work > FUSED_MAX_ROW_WORK) return null;
   const stride = rowLayout(layers).stride;
   const memory = Math.min(gpu.device.limits.maxComputeWorkgroupStorageSize, 32768) / 4;
   // As many rows per workgroup as its memory holds and its threads' loops allow.
