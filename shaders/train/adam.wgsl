@@ -4,8 +4,8 @@
 //   m = m + (g - m) * (1 - beta1);  v = beta2 * v + (1 - beta2) * g^2
 //   p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps),  bc_i = 1 - beta_i^step
 // Each run carries its own step's corrections (torch counts steps per parameter).
-// With FROM_PARTIALS (the fused step), the gradient is first summed from the
-// partial gradients of the step's workgroups, in a fixed order, and stored.
+// update_runs.wgsl (appended) finds the run and the gradient (summed from the
+// fused step's partial gradients with FROM_PARTIALS).
 struct Run {
   offset: u32,
   count: u32,
@@ -37,26 +37,15 @@ struct Params {
 @group(0) @binding(5) var<storage, read> partials: array<f32>;
 
 override WG: u32 = 256u;
-override FROM_PARTIALS: u32 = 0u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var k = gid.x + gid.y * nwg.x * WG;
-  var r = 0u;
-  for (; r < p.runs; r++) {
-    if (k < p.run[r].count) { break; }
-    k -= p.run[r].count;
-  }
-  if (r >= p.runs) { return; }
-  let i = p.run[r].offset + k;
+  let at = locate(gid.x + gid.y * nwg.x * WG);
+  if (at.x >= p.runs) { return; }
+  let r = at.x;
+  let i = at.y;
   var x = param[i];
-  var g = 0.0;
-  if (FROM_PARTIALS != 0u) {
-    for (var w = 0u; w < p.partial_rows; w++) { g += partials[w * p.partial_stride + i]; }
-    grad[i] = g;
-  } else {
-    g = grad[i];
-  }
+  var g = gradient(i);
   if (p.weight_decay != 0.0) {
     if (p.decoupled != 0u) {
       x = x * (1.0 - p.lr * p.weight_decay);

@@ -3,8 +3,8 @@
 //   g = grad + weight_decay * p
 //   buf = g on a parameter's first step, else momentum * buf + (1 - dampening) * g   (when momentum != 0)
 //   p -= lr * (nesterov ? g + momentum * buf : buf)
-// With FROM_PARTIALS (the fused step), the gradient is first summed from the
-// partial gradients of the step's workgroups, in a fixed order, and stored.
+// update_runs.wgsl (appended) finds the run and the gradient (summed from the
+// fused step's partial gradients with FROM_PARTIALS).
 struct Run {
   offset: u32,
   count: u32,
@@ -31,25 +31,14 @@ struct Params {
 @group(0) @binding(4) var<storage, read> partials: array<f32>;
 
 override WG: u32 = 256u;
-override FROM_PARTIALS: u32 = 0u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var k = gid.x + gid.y * nwg.x * WG;
-  var r = 0u;
-  for (; r < p.runs; r++) {
-    if (k < p.run[r].count) { break; }
-    k -= p.run[r].count;
-  }
-  if (r >= p.runs) { return; }
-  let i = p.run[r].offset + k;
-  var g = 0.0;
-  if (FROM_PARTIALS != 0u) {
-    for (var w = 0u; w < p.partial_rows; w++) { g += partials[w * p.partial_stride + i]; }
-    grad[i] = g;
-  } else {
-    g = grad[i];
-  }
+  let at = locate(gid.x + gid.y * nwg.x * WG);
+  if (at.x >= p.runs) { return; }
+  let r = at.x;
+  let i = at.y;
+  var g = gradient(i);
   if (p.weight_decay != 0.0) { g = fma(p.weight_decay, param[i], g); }
   var d = g;
   if (p.momentum != 0.0) {

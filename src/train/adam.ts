@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { KernelSpec } from "../gpu/kernel.ts";
 import type { ParamValues } from "../gpu/recorder.ts";
 import type { Parameter } from "../layers/parameter.ts";
 import {
@@ -23,6 +22,7 @@ import {
   dispatchRuns,
   type GpuOptimizer,
   type GradientPartials,
+  optimizerSpecs,
   type UpdateRun,
   updateRuns,
 } from "./optimizer.ts";
@@ -43,12 +43,12 @@ export interface AdamOptions {
 const WG = 256;
 
 /** The kernel, and its variant that first sums the fused step's partial gradients. */
-const SPECS: readonly KernelSpec[] = [0, 1].map((fromPartials) => ({
-  name: fromPartials ? "adam.from_partials" : "adam",
+const SPECS = optimizerSpecs(
+  "adam",
   source,
-  bindings: ["uniform", "storage", "storage", "storage", "storage", "read"],
-  constants: { WG, FROM_PARTIALS: fromPartials },
-}));
+  ["uniform", "storage", "storage", "storage", "storage", "read"],
+  WG,
+);
 const OPTION_NAMES = ["lr", "betas", "eps", "weightDecay"];
 
 /** The resolved options of an Adam-family optimizer. */

@@ -6,11 +6,12 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
-import type { Kernel } from "../gpu/kernel.ts";
+import type { BindingKind, Kernel, KernelSpec } from "../gpu/kernel.ts";
 import { linearGrid } from "../gpu/params.ts";
 import type { BufferRange, ParamValues } from "../gpu/recorder.ts";
 import type { Parameter, ParameterBlock } from "../layers/parameter.ts";
 import { Tensor } from "../tensor.ts";
+import updateRunsSource from "../../shaders/train/update_runs.wgsl" with { type: "text" };
 
 /** A contiguous trainable run of a block: `count` floats from `offset`. */
 export interface TrainableRange {
@@ -84,6 +85,27 @@ export function updateRuns(
     if (blockRuns.length > 0) runs.set(block, blockRuns);
   }
   return runs;
+}
+
+/**
+ * An optimizer kernel's two specs: reading the gradient buffer, and summing
+ * the fused step's partial gradients first (`FROM_PARTIALS`); `source`
+ * declares `p` (with `runs`, `run`, `partial_rows`, `partial_stride`),
+ * `grad` and `partials`, and gets update_runs.wgsl appended.
+ */
+export function optimizerSpecs(
+  name: string,
+  source: string,
+  bindings: readonly BindingKind[],
+  workgroupSize: number,
+): readonly [KernelSpec, KernelSpec] {
+  const spec = (fromPartials: number): KernelSpec => ({
+    name: fromPartials ? `${name}.from_partials` : name,
+    source: `${source}\n${updateRunsSource}`,
+    bindings,
+    constants: { WG: workgroupSize, FROM_PARTIALS: fromPartials },
+  });
+  return [spec(0), spec(1)];
 }
 
 /** The most runs one optimizer dispatch takes (its parameter struct holds a table of them). */

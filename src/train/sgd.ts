@@ -6,7 +6,6 @@
  */
 
 import { KanError } from "../errors.ts";
-import type { KernelSpec } from "../gpu/kernel.ts";
 import type { ParamValues } from "../gpu/recorder.ts";
 import type { Parameter } from "../layers/parameter.ts";
 import {
@@ -24,6 +23,7 @@ import {
   dispatchRuns,
   type GpuOptimizer,
   type GradientPartials,
+  optimizerSpecs,
   type UpdateRun,
   updateRuns,
 } from "./optimizer.ts";
@@ -46,12 +46,7 @@ export interface SGDOptions {
 const WG = 256;
 
 /** The kernel, and its variant that first sums the fused step's partial gradients. */
-const SPECS: readonly KernelSpec[] = [0, 1].map((fromPartials) => ({
-  name: fromPartials ? "sgd.from_partials" : "sgd",
-  source,
-  bindings: ["uniform", "storage", "storage", "storage", "read"],
-  constants: { WG, FROM_PARTIALS: fromPartials },
-}));
+const SPECS = optimizerSpecs("sgd", source, ["uniform", "storage", "storage", "storage", "read"], WG);
 /**
  * Stochastic gradient descent, as torch.optim.SGD.
  *
