@@ -632,6 +632,9 @@ function kanCases(n: number): Case[] {
     const spec = typeof chosen === "string" && Object.hasOwn(BASES, chosen) ? BASES[chosen] : undefined;
     const list = widths as number[];
     const widthsOk = Array.isArray(widths) && widths.length >= 2 && widths.every(count);
+    // Widths of the right form can still be refused by a layer: a LayerNorm over one feature, a size
+    // past the device's limits. The message then names that, not the list.
+    if (widthsOk && mention?.source === "widths") mention = /widths|LayerNorm|maxStorageBufferBindingSize/;
     const seed = get(o, "seed", 0);
     let valid = (g === gpu || g === other) && widthsOk && plain(o) && spec !== undefined &&
       Object.keys(o).every((k) => k === "basis" || spec.names.includes(k)) && seedOk(seed) &&
@@ -1450,17 +1453,17 @@ Deno.test("api fuzz: every generated bad call is a KanError that leaves the weig
     lOther: new Linear(other, 2, 3),
   };
   const cases = [
-    ...layerCases(330),
-    ...optimizerCases(170),
-    ...kanCases(110),
-    ...sequentialCases(30, layers),
-    ...fitCases(200, fixture),
-    ...evaluateCases(60, fixture),
-    ...forwardCases(70, fixture),
-    ...backwardCases(60, fixture),
-    ...loadCases(200, fixture, states),
-    ...readCases(10, fixture, states),
-    ...tensorCases(60),
+    ...layerCases(430),
+    ...optimizerCases(220),
+    ...kanCases(140),
+    ...sequentialCases(40, layers),
+    ...fitCases(260, fixture),
+    ...evaluateCases(80, fixture),
+    ...forwardCases(90, fixture),
+    ...backwardCases(80, fixture),
+    ...loadCases(260, fixture, states),
+    ...readCases(13, fixture, states),
+    ...tensorCases(80),
   ];
   const failures: string[] = [];
   const tally: Record<string, Tally> = {};
@@ -1479,7 +1482,7 @@ Deno.test("api fuzz: every generated bad call is a KanError that leaves the weig
   console.log(
     `  ${cases.length} calls, ${refused} refused, in ${((performance.now() - start) / 1000).toFixed(1)} s`,
   );
-  assert(cases.length >= 1000 && refused >= 700, `${cases.length} calls, ${refused} refused`);
+  assert(refused >= 1000, `${cases.length} calls, only ${refused} of them bad calls (refused)`);
   assert(failures.length === 0, `${failures.length} wrong outcomes:\n${failures.slice(0, 40).join("\n")}`);
   assertEquals(unhandled, [], "unhandled rejections");
 
