@@ -94,6 +94,7 @@ export class Adam implements GpuOptimizer {
   readonly name: string;
   /** The options in force. */
   readonly settings: Readonly<AdamSettings>;
+  #lr: number;
   #state = new BlockState(2);
   #steps = new Map<Parameter, number>();
 
@@ -101,6 +102,18 @@ export class Adam implements GpuOptimizer {
   constructor(options: AdamOptions = {}, decoupled = false) {
     this.name = check("Adam: decoupled", decoupled, BOOLEAN) ? "AdamW" : "Adam";
     this.settings = settings(this.name, options, decoupled);
+    this.#lr = this.settings.lr;
+  }
+
+  /**
+   * The learning rate of the next step (`settings.lr` until set; a schedule
+   * sets it before every step, as PyTorch's schedulers set `param_groups`).
+   */
+  get lr(): number {
+    return this.#lr;
+  }
+  set lr(value: number) {
+    this.#lr = check(`${this.name}: lr`, value, POSITIVE);
   }
 
   /**
@@ -110,7 +123,7 @@ export class Adam implements GpuOptimizer {
    * summed from its partial gradients (and stored in the gradient buffer).
    */
   step(parameters: readonly Parameter[], partials?: GradientPartials): void {
-    const s = this.settings;
+    const s = { ...this.settings, lr: this.#lr };
     for (const p of parameters) {
       if (p.trainable && p.size > 0) this.#steps.set(p, (this.#steps.get(p) ?? 0) + 1);
     }

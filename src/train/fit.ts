@@ -68,6 +68,8 @@ export interface Trainable {
 export interface ClosureOptimizer {
   /** Its name. */
   readonly name: string;
+  /** The learning rate of the next step (settable: schedules set it). */
+  lr: number;
   /** One step, calling `record` as often as it needs; returns the loss at the start. */
   stepWithClosure(parameters: readonly Parameter[], record: () => BufferRange): Promise<number>;
   /** Releases its state. */

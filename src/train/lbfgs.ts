@@ -21,7 +21,7 @@ import {
   newLbfgsState,
 } from "./lbfgs_core.ts";
 import { trainableRanges } from "./optimizer.ts";
-import { checkOptions, COUNT, NON_NEGATIVE, oneOf, option, POSITIVE, type Rule } from "../validate.ts";
+import { check, checkOptions, COUNT, NON_NEGATIVE, oneOf, option, POSITIVE, type Rule } from "../validate.ts";
 
 const LINE_SEARCH: Rule<"strong_wolfe" | null> = oneOf<"strong_wolfe" | null>(["strong_wolfe", null]);
 
@@ -70,6 +70,7 @@ export class LBFGS implements ClosureOptimizer {
   readonly name = "LBFGS";
   /** The options in force. */
   readonly settings: Readonly<LbfgsSettings>;
+  #lr: number;
   #state: LbfgsState = newLbfgsState();
 
   /** See {@linkcode LBFGSOptions}. */
@@ -86,6 +87,15 @@ export class LBFGS implements ClosureOptimizer {
       toleranceYs: option("LBFGS", options, "toleranceYs", NON_NEGATIVE, 1e-10),
       lineSearch: option("LBFGS", options, "lineSearch", LINE_SEARCH, "strong_wolfe"),
     };
+    this.#lr = this.settings.lr;
+  }
+
+  /** The learning rate of the next step (`settings.lr` until set; a schedule sets it before every step). */
+  get lr(): number {
+    return this.#lr;
+  }
+  set lr(value: number) {
+    this.#lr = check("LBFGS: lr", value, POSITIVE);
   }
 
   /**
@@ -125,7 +135,7 @@ export class LBFGS implements ClosureOptimizer {
         const values = await flat.read();
         return { loss: values[0], grad: Float64Array.from(values.subarray(1)) };
       };
-      const loss = await lbfgsStep(this.settings, this.#state, x, evaluate);
+      const loss = await lbfgsStep({ ...this.settings, lr: this.#lr }, this.#state, x, evaluate);
       write(x);
       return loss;
     } finally {

@@ -166,6 +166,8 @@ export interface GradientPartials {
 export interface GpuOptimizer {
   /** Its name, for messages. */
   readonly name: string;
+  /** The learning rate of the next step (settable: schedules set it). */
+  lr: number;
   /**
    * Records one update of every trainable parameter; with `partials`, from
    * the sum of a fused step's partial gradients (all parameters in one block).

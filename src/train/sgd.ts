@@ -10,6 +10,7 @@ import type { ParamValues } from "../gpu/recorder.ts";
 import type { Parameter } from "../layers/parameter.ts";
 import {
   BOOLEAN,
+  check,
   checkOptions,
   FRACTION,
   NON_NEGATIVE,
@@ -62,6 +63,7 @@ export class SGD implements GpuOptimizer {
   readonly name = "SGD";
   /** The options in force. */
   readonly options: Readonly<Required<SGDOptions>>;
+  #lr: number;
   #state = new BlockState(1);
   #stepped = new Set<Parameter>();
 
@@ -81,6 +83,15 @@ export class SGD implements GpuOptimizer {
           `and dampening ${this.options.dampening}`,
       );
     }
+    this.#lr = this.options.lr;
+  }
+
+  /** The learning rate of the next step (`options.lr` until set; a schedule sets it before every step). */
+  get lr(): number {
+    return this.#lr;
+  }
+  set lr(value: number) {
+    this.#lr = check("SGD: lr", value, POSITIVE);
   }
 
   /**
@@ -90,7 +101,7 @@ export class SGD implements GpuOptimizer {
    * gradients are first summed from its partial gradients.
    */
   step(parameters: readonly Parameter[], partials?: GradientPartials): void {
-    const o = this.options;
+    const o = { ...this.options, lr: this.#lr };
     const header: ParamValues = {
       layout: "uuffffuu",
       values: [
