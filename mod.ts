@@ -37,17 +37,12 @@ export type { Activation } from "./src/layers/reference_ops.ts";
 export type { Basis, BasisLoopTrips } from "./src/basis/basis.ts";
 export { SGD, type SGDOptions } from "./src/train/sgd.ts";
 export { Adam, type AdamOptions, AdamW } from "./src/train/adam.ts";
-export type { GpuOptimizer } from "./src/train/optimizer.ts";
-export type { ClosureOptimizer, Evaluation, FitHistory, FitOptions, Trainable } from "./src/train/fit.ts";
+export type { ClosureOptimizer, GpuOptimizer } from "./src/train/optimizer.ts";
+export type { Evaluation, FitHistory, FitOptions, Trainable } from "./src/train/fit.ts";
 export type { LossName } from "./src/train/loss.ts";
 export type { ProgressMode } from "./src/train/progress.ts";
-export {
-  decodeSafetensors,
-  encodeSafetensors,
-  loadSafetensors,
-  readSafetensors,
-  saveSafetensors,
-} from "./src/io/safetensors.ts";
+export { decodeSafetensors, encodeSafetensors } from "./src/io/safetensors.ts";
+export { loadSafetensors, readSafetensors, saveSafetensors } from "./src/io/safetensors_file.ts";
 export { CHECKPOINT_FORMATS, type CheckpointFormat } from "./src/io/formats/checkpoint_format.ts";
 export { type LoadStateDictOptions, Module, type StateDictOptions } from "./src/layers/module.ts";
 export { LBFGS, type LBFGSOptions } from "./src/train/lbfgs.ts";

@@ -545,7 +545,7 @@ Deno.test("safetensors: a failed save removes its temporary file and leaves the 
 
 Deno.test("safetensors: without --allow-write or --allow-read the error names the permission", async () => {
   const dir = await Deno.makeTempDir();
-  const module = new URL("../src/io/safetensors.ts", import.meta.url).href;
+  const module = new URL("../src/io/safetensors_file.ts", import.meta.url).href;
   const script = `${dir}/save.ts`;
   await Deno.writeTextFile(
     script,

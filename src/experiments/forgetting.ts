@@ -14,7 +14,7 @@ import { ReLUKAN } from "../layers/relu_kan.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { Tensor } from "../tensor.ts";
 import { Adam } from "../train/adam.ts";
-import type { ClosureOptimizer } from "../train/fit.ts";
+import type { ClosureOptimizer } from "../train/optimizer.ts";
 import { LBFGS } from "../train/lbfgs.ts";
 import type { GpuOptimizer } from "../train/optimizer.ts";
 

@@ -15,7 +15,7 @@ import { Rng } from "../layers/init.ts";
 import { Tensor } from "../tensor.ts";
 import { EpochOrder, permutation } from "./batches.ts";
 import { checkTarget, LOSSES, type LossName, recordLoss } from "./loss.ts";
-import type { GpuOptimizer } from "./optimizer.ts";
+import type { ClosureOptimizer, GpuOptimizer } from "./optimizer.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { FusedTraining } from "../fused/fused_training.ts";
 import {
@@ -58,22 +58,6 @@ export interface Trainable {
   readonly layers?: readonly Layer[];
   /** Whether the fused step may run (default true). */
   readonly fused?: boolean;
-}
-
-/**
- * An optimizer that needs the loss and gradient evaluated again within one
- * step (LBFGS): `record` records a forward and backward pass on the batch at
- * the current parameters and returns where on the GPU the loss will be.
- */
-export interface ClosureOptimizer {
-  /** Its name. */
-  readonly name: string;
-  /** The learning rate of the next step (settable: schedules set it). */
-  lr: number;
-  /** One step, calling `record` as often as it needs; returns the loss at the start. */
-  stepWithClosure(parameters: readonly Parameter[], record: () => BufferRange): Promise<number>;
-  /** Releases its state. */
-  dispose(): void;
 }
 
 /** Options of `fit`, as API.md gives them. */

@@ -12,7 +12,7 @@ import { KanError } from "../errors.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import type { Parameter } from "../layers/parameter.ts";
 import { Tensor } from "../tensor.ts";
-import type { ClosureOptimizer } from "./fit.ts";
+import type { ClosureOptimizer } from "./optimizer.ts";
 import {
   type Evaluated,
   type LbfgsSettings,

@@ -177,6 +177,22 @@ export interface GpuOptimizer {
   dispose(): void;
 }
 
+/**
+ * An optimizer that needs the loss and gradient evaluated again within one
+ * step (LBFGS): `record` records a forward and backward pass on the batch at
+ * the current parameters and returns where on the GPU the loss will be.
+ */
+export interface ClosureOptimizer {
+  /** Its name. */
+  readonly name: string;
+  /** The learning rate of the next step (settable: schedules set it). */
+  lr: number;
+  /** One step, calling `record` as often as it needs; returns the loss at the start. */
+  stepWithClosure(parameters: readonly Parameter[], record: () => BufferRange): Promise<number>;
+  /** Releases its state. */
+  dispose(): void;
+}
+
 /** Zeroed state tensors per block (momentum buffers, moments), created on first use. */
 export class BlockState {
   #tensors = new Map<ParameterBlock, Tensor[]>();
