@@ -8,7 +8,6 @@
 
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
-import type { BufferRange } from "../gpu/recorder.ts";
 import type { Layer, Trace } from "../layers/layer.ts";
 import { checkParametersLive, type Parameter } from "../layers/parameter.ts";
 import { Rng } from "../layers/init.ts";
