@@ -105,6 +105,11 @@ export class Adam implements GpuOptimizer {
     this.#lr = this.settings.lr;
   }
 
+  /** The learning rate it was made with: a schedule's `baseLr`. */
+  get baseLr(): number {
+    return this.settings.lr;
+  }
+
   /**
    * The learning rate of the next step (`settings.lr` until set; a schedule
    * sets it before every step, as PyTorch's schedulers set `param_groups`).

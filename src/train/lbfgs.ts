@@ -90,6 +90,11 @@ export class LBFGS implements ClosureOptimizer {
     this.#lr = this.settings.lr;
   }
 
+  /** The learning rate it was made with: a schedule's `baseLr`. */
+  get baseLr(): number {
+    return this.settings.lr;
+  }
+
   /** The learning rate of the next step (`settings.lr` until set; a schedule sets it before every step). */
   get lr(): number {
     return this.#lr;

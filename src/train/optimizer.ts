@@ -166,6 +166,8 @@ export interface GradientPartials {
 export interface GpuOptimizer {
   /** Its name, for messages. */
   readonly name: string;
+  /** The learning rate it was made with (`lr` of its options): a schedule's `baseLr`. */
+  readonly baseLr: number;
   /** The learning rate of the next step (settable: schedules set it). */
   lr: number;
   /**
@@ -185,6 +187,8 @@ export interface GpuOptimizer {
 export interface ClosureOptimizer {
   /** Its name. */
   readonly name: string;
+  /** The learning rate it was made with (`lr` of its options): a schedule's `baseLr`. */
+  readonly baseLr: number;
   /** The learning rate of the next step (settable: schedules set it). */
   lr: number;
   /** One step, calling `record` as often as it needs; returns the loss at the start. */

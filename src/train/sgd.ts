@@ -86,6 +86,11 @@ export class SGD implements GpuOptimizer {
     this.#lr = this.options.lr;
   }
 
+  /** The learning rate it was made with: a schedule's `baseLr`. */
+  get baseLr(): number {
+    return this.options.lr;
+  }
+
   /** The learning rate of the next step (`options.lr` until set; a schedule sets it before every step). */
   get lr(): number {
     return this.#lr;
