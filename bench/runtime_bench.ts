@@ -13,7 +13,8 @@
  * Run: deno bench --allow-env --allow-read bench/runtime_bench.ts
  */
 
-import { axpy, Gpu, Tensor } from "../mod.ts";
+import { Gpu, Tensor } from "../mod.ts";
+import { axpy } from "../kernels.ts";
 import { FIT_MODEL_TITLES, FIT_MODELS, fittingModel } from "../src/experiments/fitting.ts";
 import { SPEED_FUNCTIONS } from "../src/experiments/speed.ts";
 import { Adam } from "../src/train/adam.ts";

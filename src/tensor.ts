@@ -155,4 +155,9 @@ export class Tensor {
     this.gpu.pool.release(this.#buffer);
     this.#buffer = null;
   }
+
+  /** {@linkcode dispose}, for `using x = Tensor.from(...)`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 }

@@ -322,3 +322,40 @@ export function checkFinite(where: string, t: Tensor): void {
   const at = cols > 0 ? ` ([${Math.floor(bad / cols)}, ${bad % cols}])` : "";
   throw new KanError(`${where} holds a non-finite value at flat index ${bad}${at}`);
 }
+
+/**
+ * The values of `rows` (an array of `B >= 1` arrays of `cols` finite numbers)
+ * in row-major order; anything else is a {@linkcode KanError} naming the first
+ * bad row or value.
+ *
+ * @example
+ * ```ts
+ * import { flattenRows } from "./validate.ts";
+ * console.log(flattenRows("predict", [[1, 2], [3, 4]], 2)); // Float32Array [1, 2, 3, 4]
+ * ```
+ */
+export function flattenRows(where: string, rows: unknown, cols: number): Float32Array {
+  if (!Array.isArray(rows) || rows.length === 0) {
+    throw new KanError(
+      `${where}: expected rows (a non-empty array of arrays of ${cols} numbers), got ${describe(rows)}`,
+    );
+  }
+  const out = new Float32Array(rows.length * cols);
+  rows.forEach((row: unknown, r) => {
+    if (!Array.isArray(row) && !ArrayBuffer.isView(row)) {
+      throw new KanError(`${where}: row ${r} must be an array of ${cols} numbers, got ${describe(row)}`);
+    }
+    const values = row as ArrayLike<unknown>;
+    if (values.length !== cols) {
+      throw new KanError(`${where}: row ${r} has ${values.length} values but the model takes ${cols}`);
+    }
+    for (let c = 0; c < cols; c++) {
+      const v = values[c];
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        throw new KanError(`${where}: rows[${r}][${c}] must be a finite number, got ${describe(v)}`);
+      }
+      out[r * cols + c] = v;
+    }
+  });
+  return out;
+}

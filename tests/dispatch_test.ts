@@ -5,7 +5,8 @@
  * a destroyed buffer, and parameters shared between models stay right.
  */
 
-import { Adam, AdamW, axpy, BSplineKAN, kan, Linear, ReLUKAN, Sequential, SGD, Tensor } from "../mod.ts";
+import { Adam, AdamW, BSplineKAN, kan, Linear, ReLUKAN, Sequential, SGD, Tensor } from "../mod.ts";
+import { axpy } from "../kernels.ts";
 import { recordLoss } from "../src/train/loss.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { assertClose, seededUniform, testGpu } from "./helpers.ts";

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStrictEquals, assertThrows } from "./assert.ts";
-import { axpy, Gpu, KanError, linearGrid, packParams, Tensor } from "../mod.ts";
+import { Gpu, KanError, Tensor } from "../mod.ts";
+import { axpy, linearGrid, packParams } from "../kernels.ts";
 import { assertClose, seededUniform, testGpu } from "./helpers.ts";
 
 const gpu = await testGpu();

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { axpy, Gpu, Tensor } from "../../mod.ts";
+import { Gpu, Tensor } from "../../mod.ts";
+import { axpy } from "../../kernels.ts";
 import { parseFlags, runCommand } from "./flags.ts";
 
 /** Prints the adapter and the timings; `--help` says what it does. */

@@ -37,6 +37,17 @@ export function sizeClass(bytes: number): number {
  * A released buffer may be handed out again at once: commands recorded
  * earlier still run before any later ones, so reuse inside one recording is
  * safe; uploads must flush the recording first (the `Gpu` does).
+ *
+ * @example
+ * ```ts
+ * import { Gpu, Tensor } from "../../mod.ts";
+ * const gpu = await Gpu.request();
+ * Tensor.zeros(gpu, [1000]).dispose(); // its buffer goes back to the pool
+ * const again = Tensor.zeros(gpu, [1000]); // and is handed out again
+ * console.log(gpu.pool.stats());
+ * again.dispose();
+ * gpu.destroy();
+ * ```
  */
 export class BufferPool {
   #device: GPUDevice;

@@ -338,6 +338,11 @@ export class Gpu {
     this.device.destroy();
   }
 
+  /** {@linkcode destroy}, for `using gpu = await Gpu.request()`. */
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+
   #track(error: Promise<KanError | null>): void {
     this.#pendingErrors.add(error);
   }

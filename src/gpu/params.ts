@@ -50,6 +50,13 @@ export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
  * Workgroup counts covering `count` items with `size` threads per workgroup,
  * spilling into y past 65,535 workgroups. The kernel's index is
  * `gid.x + gid.y * num_workgroups.x * size`, and it must bounds-check.
+ *
+ * @example
+ * ```ts
+ * import { linearGrid } from "./params.ts";
+ * console.log(linearGrid(1000, 256)); // [4, 1]
+ * console.log(linearGrid(20_000_000, 256)); // [65535, 2]
+ * ```
  */
 export function linearGrid(count: number, size: number): [number, number] {
   const groups = Math.ceil(count / size);

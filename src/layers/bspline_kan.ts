@@ -223,6 +223,7 @@ export class BSplineKAN extends Layer {
     return this.#bias ? [...list, this.#bias] : list;
   }
 
+  /** Records the forward pass of `x`, keeping what the backward pass needs. */
   protected record(x: Tensor): Trace {
     const gpu = this.gpu;
     const { basis } = this;

@@ -121,6 +121,7 @@ export function layerNormParameters(
 export class FastKAN extends NormalizedBasisLayer {
   /** The options in force (defaults filled in). */
   readonly options: Readonly<Required<Omit<FastKANOptions, "seed">>>;
+  /** Its LayerNorm, basis weights and base branch, as the shared normalized-basis layer reads them. */
   protected readonly parts: NormalizedBasisParameters;
   #basis: Basis;
 

@@ -63,6 +63,7 @@ export class FasterKAN extends NormalizedBasisLayer {
    * constructor's; a loaded `rbf.inv_denominator` replaces the basis's.
    */
   readonly options: Readonly<Required<Omit<FasterKANOptions, "seed">>>;
+  /** Its LayerNorm, basis weights and base branch, as the shared normalized-basis layer reads them. */
   protected readonly parts: NormalizedBasisParameters;
   #basis: Basis;
 

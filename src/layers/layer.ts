@@ -84,7 +84,21 @@ export function checkedTrace(owner: string, x: Tensor, trace: Trace): Trace {
   };
 }
 
-/** The base of every layer; subclasses define their parameters, `record` and `reference`. */
+/**
+ * The base of every layer; subclasses define their parameters, `record` and
+ * `reference`. A layer is a {@linkcode Module}: it trains, saves and loads on
+ * its own, and a `Sequential` chains layers.
+ *
+ * @example
+ * ```ts
+ * import { Gpu, type Layer, Linear, ReLUKAN, Sequential } from "../../mod.ts";
+ * const gpu = await Gpu.request();
+ * const layers: Layer[] = [new ReLUKAN(gpu, 2, 4, { seed: 1 }), new Linear(gpu, 4, 1, { seed: 2 })];
+ * const model = new Sequential(layers);
+ * console.log(layers[0].inFeatures, layers[0].outFeatures, model.outFeatures); // 2 4 1
+ * gpu.destroy();
+ * ```
+ */
 export abstract class Layer extends Module {
   /** The GPU the layer lives on. */
   readonly gpu: Gpu;

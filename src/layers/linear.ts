@@ -81,6 +81,7 @@ export class Linear extends Layer {
     return this.#bias ? [this.#weight, this.#bias] : [this.#weight];
   }
 
+  /** Records the forward pass of `x`, keeping what the backward pass needs. */
   protected record(x: Tensor): Trace {
     const gpu = this.gpu;
     const dims = { batch: x.shape[0], inDim: this.inFeatures, outDim: this.outFeatures };

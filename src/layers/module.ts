@@ -13,11 +13,13 @@ import {
   fromCheckpoint,
   toCheckpoint,
 } from "../io/formats/checkpoint_format.ts";
-import type { Tensor } from "../tensor.ts";
+import { Tensor } from "../tensor.ts";
 import { evaluate, type Evaluation, fit, type FitHistory, type FitOptions } from "../train/fit.ts";
 import type { LossName } from "../train/loss.ts";
 import type { ReferenceLayer, Trace } from "./layer.ts";
 import { loadState, type Parameter, readNamed, type StateDict } from "./parameter.ts";
+import { countParameters, formatSummary, type ParameterCount, type SummaryLayer } from "./model_summary.ts";
+import { flattenRows } from "../validate.ts";
 
 /** Options of {@linkcode Module.stateDict}. */
 export interface StateDictOptions {
@@ -124,14 +126,110 @@ export abstract class Module {
     return this.reference(Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.data])));
   }
 
-  /** Trains on the GPU; see {@linkcode FitOptions}. Returns the logged losses. */
+  /**
+   * Trains on the GPU; see {@linkcode FitOptions}. Returns the logged losses.
+   *
+   * @example
+   * ```ts
+   * import { Adam, Gpu, kan, Tensor } from "../../mod.ts";
+   * const gpu = await Gpu.request();
+   * const model = kan(gpu, [2, 4, 1], { basis: "bspline", seed: 0 });
+   * const x = Tensor.from(gpu, [0, 0, 0, 1, 1, 0, 1, 1], [4, 2]);
+   * const y = Tensor.from(gpu, [0, 1, 1, 0], [4, 1]);
+   * const history = await model.fit({ x, y, loss: "mse", optimizer: new Adam({ lr: 1e-2 }), steps: 100 });
+   * console.log(history.loss.at(-1));
+   * gpu.destroy();
+   * ```
+   */
   fit(options: FitOptions): Promise<FitHistory> {
     return fit(this, options);
   }
 
-  /** The mean loss on (`x`, `y`) and, for crossEntropy, the accuracy. */
+  /**
+   * The mean loss on (`x`, `y`) and, for crossEntropy, the accuracy.
+   *
+   * @example
+   * ```ts
+   * import { Adam, Gpu, kan, Tensor } from "../../mod.ts";
+   * const gpu = await Gpu.request();
+   * const model = kan(gpu, [1, 4, 1], { basis: "relu", seed: 0 });
+   * const x = Tensor.from(gpu, [-1, -0.5, 0, 0.5, 1], [5, 1]);
+   * const y = Tensor.from(gpu, [1, 0.25, 0, 0.25, 1], [5, 1]);
+   * await model.fit({ x, y, loss: "mse", optimizer: new Adam({ lr: 1e-2 }), steps: 200, progress: "none" });
+   * console.log((await model.evaluate(x, y, "mse")).loss); // small
+   * gpu.destroy();
+   * ```
+   */
   evaluate(x: Tensor, y: Tensor, loss: LossName): Promise<Evaluation> {
     return evaluate(this, x, y, loss);
+  }
+
+  /**
+   * The model's outputs for `rows` (plain arrays of `inFeatures` numbers, or a
+   * `[B, inFeatures]` tensor, which stays the caller's), as plain arrays: one
+   * forward pass and one readback.
+   *
+   * @example
+   * ```ts
+   * import { Gpu, kan } from "../../mod.ts";
+   * const gpu = await Gpu.request();
+   * const model = kan(gpu, [2, 3, 1], { basis: "bspline", seed: 0 });
+   * console.log(await model.predict([[0.1, 0.2], [0.3, -0.4]])); // [[…], […]]
+   * gpu.destroy();
+   * ```
+   */
+  async predict(rows: number[][] | Tensor): Promise<number[][]> {
+    const x = rows instanceof Tensor
+      ? rows
+      : Tensor.from(this.gpu, flattenRows("predict", rows, this.inFeatures), [rows.length, this.inFeatures]);
+    try {
+      const y = this.forward(x);
+      try {
+        const values = await y.read();
+        const cols = this.outFeatures;
+        return Array.from(
+          { length: y.shape[0] },
+          (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols)),
+        );
+      } finally {
+        y.dispose();
+      }
+    } finally {
+      if (x !== rows) x.dispose();
+    }
+  }
+
+  /**
+   * The number of floats an optimizer trains and of every state-dict value
+   * (grids and other buffers included).
+   *
+   * @example
+   * ```ts
+   * import { Gpu, kan } from "../../mod.ts";
+   * const gpu = await Gpu.request();
+   * console.log(kan(gpu, [2, 5, 1], { basis: "bspline" }).parameterCount()); // { trainable: …, total: … }
+   * gpu.destroy();
+   * ```
+   */
+  parameterCount(): ParameterCount {
+    return countParameters(this.namedParameters().values());
+  }
+
+  /**
+   * A table of the layers (kind, widths, basis, parameters, trainable,
+   * bytes) and their totals.
+   *
+   * @example
+   * ```ts
+   * import { Gpu, kan } from "../../mod.ts";
+   * const gpu = await Gpu.request();
+   * console.log(kan(gpu, [4, 8, 3], { basis: "fast" }).summary());
+   * gpu.destroy();
+   * ```
+   */
+  summary(): string {
+    const layers = (this as unknown as { layers?: readonly SummaryLayer[] }).layers;
+    return formatSummary(layers ?? [this as unknown as SummaryLayer]);
   }
 
   /** Records zeroing every gradient. */
@@ -142,5 +240,10 @@ export abstract class Module {
   /** Releases the parameters' GPU memory. */
   dispose(): void {
     for (const block of new Set(this.parameters().map((p) => p.block))) block.dispose();
+  }
+
+  /** {@linkcode dispose}, for `using model = kan(...)`. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

@@ -34,7 +34,21 @@ export interface NormalizedBasisParameters {
   extra: Parameter[];
 }
 
-/** See the module doc; subclasses choose the basis, names and initialization. */
+/**
+ * The layer of FastKAN and FasterKAN: a LayerNorm, a basis of the normalized
+ * input, a weight over the basis values and an optional base branch (see the
+ * module doc); subclasses choose the basis, names and initialization.
+ *
+ * @example
+ * ```ts
+ * import { FastKAN, Gpu } from "../../mod.ts";
+ * import type { NormalizedBasisLayer } from "../../kernels.ts";
+ * const gpu = await Gpu.request();
+ * const layer: NormalizedBasisLayer = new FastKAN(gpu, 4, 2, { seed: 0 });
+ * console.log([...layer.namedParameters().keys()]);
+ * gpu.destroy();
+ * ```
+ */
 export abstract class NormalizedBasisLayer extends Layer {
   /** The parameters by role, set by the subclass's constructor. */
   protected abstract readonly parts: NormalizedBasisParameters;
@@ -54,6 +68,7 @@ export abstract class NormalizedBasisLayer extends Layer {
     ];
   }
 
+  /** Records the forward pass of `x`, keeping what the backward pass needs. */
   protected record(x: Tensor): Trace {
     const gpu = this.gpu;
     const basis = this.basis;

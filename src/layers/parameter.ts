@@ -22,7 +22,21 @@ export interface StateEntry {
 /** Named tensors, keyed as in the reference implementations (`layers.<i>.<name>`). */
 export type StateDict = Record<string, StateEntry>;
 
-/** A GPU tensor holding one or more parameters, with its gradient tensor (same layout). */
+/**
+ * A GPU tensor holding one or more parameters, with its gradient tensor (same
+ * layout): a model's parameters share one block, so that an optimizer updates
+ * them in one dispatch.
+ *
+ * @example
+ * ```ts
+ * import { Gpu, kan } from "../../mod.ts";
+ * const gpu = await Gpu.request();
+ * const model = kan(gpu, [2, 3, 1], { basis: "relu" });
+ * const blocks = new Set(model.parameters().map((p) => p.block));
+ * console.log(blocks.size); // 1
+ * gpu.destroy();
+ * ```
+ */
 export class ParameterBlock {
   /** The values. */
   readonly value: Tensor;
@@ -60,7 +74,19 @@ export class ParameterBlock {
   }
 }
 
-/** A named view of `size(shape)` floats at `offset` in a {@linkcode ParameterBlock}. */
+/**
+ * A named view of `size(shape)` floats at `offset` in a {@linkcode ParameterBlock}.
+ *
+ * @example
+ * ```ts
+ * import { Gpu, Linear } from "../../mod.ts";
+ * const gpu = await Gpu.request();
+ * const layer = new Linear(gpu, 3, 2, { seed: 0 });
+ * for (const [name, p] of layer.namedParameters()) console.log(name, p.shape, p.trainable);
+ * // weight [2, 3] true, bias [2] true
+ * gpu.destroy();
+ * ```
+ */
 export class Parameter {
   /** The name within its layer, e.g. `"spline_weight"`. */
   readonly name: string;

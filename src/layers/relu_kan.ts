@@ -97,6 +97,7 @@ export class ReLUKAN extends Layer {
     return [this.#phaseLow, this.#phaseHeight, this.#weight, this.#bias];
   }
 
+  /** Records the forward pass of `x`, keeping what the backward pass needs. */
   protected record(x: Tensor): Trace {
     const gpu = this.gpu;
     const basis = this.basis;

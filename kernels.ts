@@ -1,0 +1,31 @@
+/**
+ * What a kernel writer needs beyond the user's API of `mod.ts`: kernel specs
+ * and dispatch, parameter packing, buffer ranges and the pool, the basis
+ * interface every layer kernel reads, the traces and float64 references of
+ * layers, parameter blocks and the fused step's partial gradients.
+ *
+ * @example
+ * ```ts
+ * import { Gpu, Tensor } from "./mod.ts";
+ * import { axpy } from "./kernels.ts";
+ * const gpu = await Gpu.request();
+ * const x = Tensor.from(gpu, [1, 2, 3], [3]);
+ * const y = Tensor.from(gpu, [10, 20, 30], [3]);
+ * axpy(2, x, y); // y += 2 x, one dispatch
+ * console.log(await y.read()); // Float32Array [12, 24, 36]
+ * gpu.destroy();
+ * ```
+ *
+ * @module
+ */
+
+export type { BindingKind, Kernel, KernelSpec } from "./src/gpu/kernel.ts";
+export type { BufferRange, ParamValues, WorkCounters, Workgroups } from "./src/gpu/recorder.ts";
+export { BufferPool, type PoolStats } from "./src/gpu/buffer_pool.ts";
+export { linearGrid, packParams } from "./src/gpu/params.ts";
+export { axpy } from "./src/ops/axpy.ts";
+export type { Basis, BasisLoopTrips } from "./src/basis/basis.ts";
+export type { ReferenceLayer, ReferenceTrace, Trace } from "./src/layers/layer.ts";
+export { ParameterBlock } from "./src/layers/parameter.ts";
+export { NormalizedBasisLayer, type NormalizedBasisParameters } from "./src/layers/normalized_basis_layer.ts";
+export type { GradientPartials } from "./src/train/optimizer.ts";
