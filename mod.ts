@@ -43,3 +43,11 @@ export { decodeSafetensors, encodeSafetensors } from "./src/io/safetensors.ts";
 export { loadSafetensors, readSafetensors, saveSafetensors } from "./src/io/safetensors_file.ts";
 export { CHECKPOINT_FORMATS, type CheckpointFormat } from "./src/io/formats/checkpoint_format.ts";
 export type { ParameterCount } from "./src/layers/model_summary.ts";
+export {
+  loadCheckpoint,
+  type LoadCheckpointOptions,
+  saveCheckpoint,
+  type SaveCheckpointOptions,
+} from "./src/io/checkpoint.ts";
+export { type CheckpointParts, decodeCheckpoint, encodeCheckpoint } from "./src/io/checkpoint_codec.ts";
+export type { OptimizerStateDict } from "./src/train/optimizer_state.ts";

@@ -6,7 +6,8 @@
  */
 
 import type { ParamValues } from "../gpu/recorder.ts";
-import type { Parameter } from "../layers/parameter.ts";
+import { StateDictReader } from "../io/checkpoint_entries.ts";
+import type { Parameter, StateDict } from "../layers/parameter.ts";
 import {
   BOOLEAN,
   check,
@@ -26,6 +27,17 @@ import {
   type UpdateRun,
   updateRuns,
 } from "./optimizer.ts";
+import {
+  applyParameterState,
+  checkLoadParameters,
+  checkParameterSizes,
+  copyEntries,
+  headerEntries,
+  type LoadedState,
+  parameterStateEntries,
+  readHeader,
+  readParameterState,
+} from "./optimizer_state.ts";
 import source from "../../shaders/train/adam.wgsl" with { type: "text" };
 
 /** Options of {@linkcode Adam} and {@linkcode AdamW}, with torch's defaults. */
@@ -97,6 +109,8 @@ export class Adam implements GpuOptimizer {
   #lr: number;
   #state = new BlockState(2);
   #steps = new Map<Parameter, number>();
+  #parameters: readonly Parameter[] = [];
+  #loaded: LoadedState | null = null;
 
   /** See {@linkcode AdamOptions}. */
   constructor(options: AdamOptions = {}, decoupled = false) {
@@ -128,6 +142,13 @@ export class Adam implements GpuOptimizer {
    * summed from its partial gradients (and stored in the gradient buffer).
    */
   step(parameters: readonly Parameter[], partials?: GradientPartials): void {
+    if (this.#loaded) {
+      const loaded = this.#loaded;
+      if (loaded.sizes.length > 0) checkParameterSizes(`${this.name}.step`, loaded.sizes, parameters);
+      applyParameterState(this.#state, 2, parameters, loaded, (p, t) => this.#steps.set(p, t));
+      this.#loaded = null;
+    }
+    this.#parameters = [...parameters];
     const s = { ...this.settings, lr: this.#lr };
     for (const p of parameters) {
       if (p.trainable && p.size > 0) this.#steps.set(p, (this.#steps.get(p) ?? 0) + 1);
@@ -167,10 +188,92 @@ export class Adam implements GpuOptimizer {
     }
   }
 
-  /** Releases the moments. */
+  /** The settings a state dict must have been saved with (see `OptimizerStateDict`), in its order. */
+  #settingsList(): [string, number][] {
+    const s = this.settings;
+    return [["betas[0]", s.beta1], ["betas[1]", s.beta2], ["eps", s.eps], ["weightDecay", s.weightDecay]];
+  }
+
+  /**
+   * Everything it needs to go on exactly where it stopped: the entries of
+   * `OptimizerStateDict` (settings `betas[0]`, `betas[1]`, `eps`,
+   * `weightDecay`) and, per parameter `i` of its last step that has stepped,
+   * `state.<i>.step` (a count), `state.<i>.exp_avg` and `state.<i>.exp_avg_sq`
+   * (the parameter's shape), as torch's. One readback per parameter block.
+   *
+   * @example
+   * ```ts
+   * import { Adam, Gpu, kan, Tensor } from "../../mod.ts";
+   * const gpu = await Gpu.request();
+   * const model = kan(gpu, [1, 3, 1], { basis: "relu" });
+   * const x = Tensor.from(gpu, [0.1, 0.5, 0.9], [3, 1]);
+   * const y = Tensor.from(gpu, [0.2, 0.3, 0.1], [3, 1]);
+   * const adam = new Adam({ lr: 1e-2 });
+   * await model.fit({ x, y, loss: "mse", optimizer: adam, steps: 3, progress: "none" });
+   * const state = await adam.stateDict();
+   * const again = new Adam({ lr: 1e-2 });
+   * again.loadStateDict(state); // goes on from step 3 at the next step
+   * gpu.destroy();
+   * ```
+   */
+  async stateDict(): Promise<StateDict> {
+    const names = ["exp_avg", "exp_avg_sq"];
+    if (this.#loaded) {
+      const header = headerEntries(this.name, this.#lr, this.#settingsList(), this.#loaded.sizes);
+      return { ...header, ...copyEntries(this.#loaded.dict) };
+    }
+    const sizes = this.#parameters.map((p) => p.size);
+    const header = headerEntries(this.name, this.#lr, this.#settingsList(), sizes);
+    const state = await parameterStateEntries(
+      this.#state,
+      this.#parameters,
+      names,
+      "step",
+      (p) => this.#steps.get(p),
+    );
+    return { ...header, ...state };
+  }
+
+  /**
+   * Loads what {@linkcode Adam.stateDict} gave (the moments and step counts
+   * are taken on at the next step, whose parameters must be as many and of
+   * the sizes they were); a dict of another optimizer, saved with other
+   * settings, or with a missing, extra or malformed entry is a `KanError`,
+   * and the optimizer stays as it was. `lr` is restored. With `parameters`,
+   * their count and sizes are checked now.
+   *
+   * @example
+   * ```ts
+   * import { Adam, AdamW } from "../../mod.ts";
+   * const state = await new Adam().stateDict();
+   * try {
+   *   new AdamW().loadStateDict(state);
+   * } catch (e) {
+   *   console.log((e as Error).message); // AdamW.loadStateDict: the dict holds the state of optimizer "Adam", ...
+   * }
+   * ```
+   */
+  loadStateDict(dict: StateDict, parameters?: readonly Parameter[]): void {
+    const owner = `${this.name}.loadStateDict`;
+    const reader = new StateDictReader(owner, dict);
+    const { lr, sizes } = readHeader(reader, owner, this.name, this.#settingsList());
+    const loaded = readParameterState(reader, owner, sizes, ["exp_avg", "exp_avg_sq"], "step", [
+      undefined,
+      0,
+    ]);
+    reader.finish();
+    checkLoadParameters(owner, sizes, parameters);
+    this.dispose();
+    this.#loaded = loaded;
+    this.#lr = lr;
+  }
+
+  /** Releases the moments (and forgets the step counts). */
   dispose(): void {
     this.#state.dispose();
     this.#steps.clear();
+    this.#parameters = [];
+    this.#loaded = null;
   }
 }
 

@@ -9,7 +9,7 @@ import type { Gpu } from "../gpu/gpu.ts";
 import type { BindingKind, Kernel, KernelSpec } from "../gpu/kernel.ts";
 import { linearGrid } from "../gpu/params.ts";
 import type { BufferRange, ParamValues } from "../gpu/recorder.ts";
-import type { Parameter, ParameterBlock } from "../layers/parameter.ts";
+import type { Parameter, ParameterBlock, StateDict } from "../layers/parameter.ts";
 import { Tensor } from "../tensor.ts";
 import updateRunsSource from "../../shaders/train/update_runs.wgsl" with { type: "text" };
 
@@ -175,6 +175,20 @@ export interface GpuOptimizer {
    * the sum of a fused step's partial gradients (all parameters in one block).
    */
   step(parameters: readonly Parameter[], partials?: GradientPartials): void;
+  /**
+   * Everything it needs to go on exactly where it stopped, as a state dict
+   * (see {@linkcode OptimizerStateDict}); one readback per parameter block.
+   */
+  stateDict(): Promise<StateDict>;
+  /**
+   * Loads what {@linkcode GpuOptimizer.stateDict} gave; a dict of another
+   * optimizer, other settings, or malformed entries is a `KanError` that
+   * leaves the optimizer as it was. With `parameters` (those it will step, as
+   * `fit` gives them: the model's in state-dict order), their count and sizes
+   * are checked now; they are checked again at the next step, which takes the
+   * state on.
+   */
+  loadStateDict(dict: StateDict, parameters?: readonly Parameter[]): void;
   /** Releases its state. */
   dispose(): void;
 }
@@ -193,6 +207,14 @@ export interface ClosureOptimizer {
   lr: number;
   /** One step, calling `record` as often as it needs; returns the loss at the start. */
   stepWithClosure(parameters: readonly Parameter[], record: () => BufferRange): Promise<number>;
+  /** Everything it needs to go on exactly where it stopped, as a state dict (see {@linkcode OptimizerStateDict}). */
+  stateDict(): Promise<StateDict>;
+  /**
+   * Loads what {@linkcode ClosureOptimizer.stateDict} gave; a dict that does
+   * not fit is a `KanError` that leaves the optimizer as it was. With
+   * `parameters`, their count and sizes are checked now, and again at the next step.
+   */
+  loadStateDict(dict: StateDict, parameters?: readonly Parameter[]): void;
   /** Releases its state. */
   dispose(): void;
 }
@@ -210,6 +232,19 @@ export class BlockState {
   /** Whether `block` already has state. */
   has(block: ParameterBlock): boolean {
     return this.#tensors.has(block);
+  }
+
+  /** Sets the state of `block` to `values` (one array of the block's size per state tensor). */
+  load(gpu: Gpu, block: ParameterBlock, values: readonly Float32Array[]): void {
+    for (const t of this.#tensors.get(block) ?? []) t.dispose();
+    this.#tensors.set(block, values.map((v) => Tensor.from(gpu, v, [v.length])));
+  }
+
+  /** The values of `block`'s state tensors, one readback each; zeros where it has none yet. */
+  async read(block: ParameterBlock): Promise<Float32Array[]> {
+    const state = this.#tensors.get(block);
+    if (!state) return Array.from({ length: this.#count }, () => new Float32Array(block.value.size));
+    return await Promise.all(state.map((t) => t.read()));
   }
 
   /** The state tensors of `block`. */

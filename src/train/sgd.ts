@@ -7,7 +7,8 @@
 
 import { KanError } from "../errors.ts";
 import type { ParamValues } from "../gpu/recorder.ts";
-import type { Parameter } from "../layers/parameter.ts";
+import { StateDictReader } from "../io/checkpoint_entries.ts";
+import type { Parameter, StateDict } from "../layers/parameter.ts";
 import {
   BOOLEAN,
   check,
@@ -28,6 +29,17 @@ import {
   type UpdateRun,
   updateRuns,
 } from "./optimizer.ts";
+import {
+  applyParameterState,
+  checkLoadParameters,
+  checkParameterSizes,
+  copyEntries,
+  headerEntries,
+  type LoadedState,
+  parameterStateEntries,
+  readHeader,
+  readParameterState,
+} from "./optimizer_state.ts";
 import source from "../../shaders/train/sgd.wgsl" with { type: "text" };
 
 /** Options of {@linkcode SGD}, with torch's defaults. */
@@ -66,6 +78,8 @@ export class SGD implements GpuOptimizer {
   #lr: number;
   #state = new BlockState(1);
   #stepped = new Set<Parameter>();
+  #parameters: readonly Parameter[] = [];
+  #loaded: LoadedState | null = null;
 
   /** See {@linkcode SGDOptions}. */
   constructor(options: SGDOptions) {
@@ -106,6 +120,13 @@ export class SGD implements GpuOptimizer {
    * gradients are first summed from its partial gradients.
    */
   step(parameters: readonly Parameter[], partials?: GradientPartials): void {
+    if (this.#loaded) {
+      const loaded = this.#loaded;
+      if (loaded.sizes.length > 0) checkParameterSizes("SGD.step", loaded.sizes, parameters);
+      applyParameterState(this.#state, 1, parameters, loaded, (p) => this.#stepped.add(p));
+      this.#loaded = null;
+    }
+    this.#parameters = [...parameters];
     const o = { ...this.options, lr: this.#lr };
     const header: ParamValues = {
       layout: "uuffffuu",
@@ -136,10 +157,86 @@ export class SGD implements GpuOptimizer {
     }
   }
 
-  /** Releases the momentum buffers. */
+  /** The settings a state dict must have been saved with (see `OptimizerStateDict`), in its order. */
+  #settingsList(): [string, number][] {
+    const o = this.options;
+    return [
+      ["momentum", o.momentum],
+      ["dampening", o.dampening],
+      ["weightDecay", o.weightDecay],
+      ["nesterov", o.nesterov ? 1 : 0],
+    ];
+  }
+
+  /**
+   * Everything it needs to go on exactly where it stopped: the entries of
+   * `OptimizerStateDict` (settings `momentum`, `dampening`, `weightDecay`,
+   * `nesterov` as 0 or 1) and `state.<i>.momentum_buffer` (the parameter's
+   * shape) for each parameter `i` of its last step that has started (its
+   * buffer, zeros without momentum, marks that it has). One readback per block.
+   *
+   * @example
+   * ```ts
+   * import { SGD } from "../../mod.ts";
+   * const sgd = new SGD({ lr: 0.1, momentum: 0.9 });
+   * sgd.lr = 0.05;
+   * const again = new SGD({ lr: 0.1, momentum: 0.9 });
+   * again.loadStateDict(await sgd.stateDict());
+   * console.log(again.lr); // 0.05
+   * ```
+   */
+  async stateDict(): Promise<StateDict> {
+    if (this.#loaded) {
+      const header = headerEntries(this.name, this.#lr, this.#settingsList(), this.#loaded.sizes);
+      return { ...header, ...copyEntries(this.#loaded.dict) };
+    }
+    const sizes = this.#parameters.map((p) => p.size);
+    const header = headerEntries(this.name, this.#lr, this.#settingsList(), sizes);
+    const state = await parameterStateEntries(
+      this.#state,
+      this.#parameters,
+      ["momentum_buffer"],
+      null,
+      (p) => this.#stepped.has(p) ? 1 : undefined,
+    );
+    return { ...header, ...state };
+  }
+
+  /**
+   * Loads what {@linkcode SGD.stateDict} gave (taken on at the next step,
+   * whose parameters must be as many and of the sizes they were); a dict that
+   * does not fit is a `KanError` and the optimizer stays as it was. `lr` is
+   * restored. With `parameters`, their count and sizes are checked now.
+   *
+   * @example
+   * ```ts
+   * import { SGD } from "../../mod.ts";
+   * const state = await new SGD({ lr: 0.1, momentum: 0.9 }).stateDict();
+   * try {
+   *   new SGD({ lr: 0.1, momentum: 0.5 }).loadStateDict(state);
+   * } catch (e) {
+   *   console.log((e as Error).message); // SGD.loadStateDict: the dict was saved with momentum = 0.9, ...
+   * }
+   * ```
+   */
+  loadStateDict(dict: StateDict, parameters?: readonly Parameter[]): void {
+    const owner = "SGD.loadStateDict";
+    const reader = new StateDictReader(owner, dict);
+    const { lr, sizes } = readHeader(reader, owner, this.name, this.#settingsList());
+    const loaded = readParameterState(reader, owner, sizes, ["momentum_buffer"], null);
+    reader.finish();
+    checkLoadParameters(owner, sizes, parameters);
+    this.dispose();
+    this.#loaded = loaded;
+    this.#lr = lr;
+  }
+
+  /** Releases the momentum buffers (and forgets which parameters have started). */
   dispose(): void {
     this.#state.dispose();
     this.#stepped.clear();
+    this.#parameters = [];
+    this.#loaded = null;
   }
 }
 
