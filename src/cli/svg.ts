@@ -31,7 +31,10 @@ export interface ChartOptions {
   xLabel: string;
   /** Label of the y axis. */
   yLabel: string;
-  /** Plot log10(y); non-positive values are dropped. */
+  /**
+   * Plot y on a log axis, with ticks at whole decades or at 1, 2 and 5 times
+   * a power of ten, labelled `1e-3`, `2e-4`; non-positive values are dropped.
+   */
   logY?: boolean;
   /**
    * A fixed y axis (in plotted units): lines leaving it are cut at its edges,
@@ -43,6 +46,61 @@ export interface ChartOptions {
   width?: number;
   /** Height in pixels (default 400). */
   height?: number;
+}
+
+/** Ticks of a log axis fewer than this many are too few; more than twice this many, too many. */
+const LOG_TICKS = 4;
+
+/**
+ * Tick positions (log10 of the values) of a log axis spanning `lo` to `hi`
+ * (log10 units): whole decades (every 1, 2, 5, 10... decades) when at least
+ * two fit, else the values 1, 2 and 5 times a power of ten, else every digit
+ * times a power of ten, else the two ends.
+ *
+ * @example
+ * ```ts
+ * import { logTicks } from "./svg.ts";
+ * console.log(logTicks(-4, -1)); // [-4, -3, -2, -1]: 1e-4 ... 1e-1
+ * ```
+ */
+export function logTicks(lo: number, hi: number): number[] {
+  const eps = 1e-9 * Math.max(1, Math.abs(lo), Math.abs(hi));
+  if (!(hi - lo > eps)) return [lo];
+  const step = [1, 2, 5, 10, 20, 50, 100, 200, 500].find((s) => (hi - lo) / s <= 2 * LOG_TICKS) ?? 1000;
+  const decades: number[] = [];
+  for (let t = Math.ceil((lo - eps) / step) * step; t <= hi + eps; t += step) decades.push(t);
+  if (decades.length >= 2) return decades;
+  for (const mantissas of [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const ticks: number[] = [];
+    for (let e = Math.floor(lo) - 1; e <= Math.ceil(hi); e++) {
+      for (const m of mantissas) {
+        const t = e + Math.log10(m);
+        if (t >= lo - eps && t <= hi + eps) ticks.push(t);
+      }
+    }
+    if (ticks.length >= 2) return ticks;
+  }
+  return [lo, hi];
+}
+
+/**
+ * The label of the value `10^t`: `1e-3`, `2e-4`, `3.5e-4` (at most `digits`
+ * significant digits, default 2).
+ *
+ * @example
+ * ```ts
+ * import { logLabel } from "./svg.ts";
+ * console.log(logLabel(Math.log10(2e-4))); // "2e-4"
+ * ```
+ */
+export function logLabel(t: number, digits = 2): string {
+  let e = Math.floor(t + 1e-9);
+  let m = Number((10 ** (t - e)).toPrecision(digits));
+  if (m >= 10) {
+    m /= 10;
+    e += 1;
+  }
+  return `${m}e${e}`;
 }
 
 /** Clip paths need ids unique within a document that may hold several charts. */
@@ -89,14 +147,19 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
   ];
   for (let k = 0; k <= 4; k++) {
     const xv = x0 + (x1 - x0) * k / 4;
-    const yv = y0 + (y1 - y0) * k / 4;
-    const label = options.logY ? `1e${yv.toFixed(1)}` : Number(yv.toPrecision(3)).toString();
     parts.push(
       `<text x="${sx(xv)}" y="${height - pad.bottom + 16}" text-anchor="middle">${
         Number(xv.toPrecision(3))
       }</text>`,
-      `<text x="${pad.left - 6}" y="${sy(yv) + 4}" text-anchor="end">${label}</text>`,
     );
+  }
+  const yTicks = options.logY
+    ? logTicks(y0, y1).map((t, _, all) => [t, logLabel(t, all.length > 2 ? 2 : 3)] as const)
+    : [0, 1, 2, 3, 4].map((k) => y0 + (y1 - y0) * k / 4).map((v) =>
+      [v, Number(v.toPrecision(3)).toString()] as const
+    );
+  for (const [yv, label] of yTicks) {
+    parts.push(`<text x="${pad.left - 6}" y="${sy(yv) + 4}" text-anchor="end">${label}</text>`);
   }
   // The legend sits top right, as wide as its longest name (about 7 px per character at 12 px).
   const legendX = width - pad.right - 20 - 7 * Math.max(0, ...series.map((s) => s.name.length));

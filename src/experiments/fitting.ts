@@ -7,26 +7,23 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
-import { kan } from "../layers/kan.ts";
+import { kan, type KanOptions } from "../layers/kan.ts";
+import { BASIS_NAMES, type BasisName, member, MEMBERS } from "../layers/members.ts";
 import type { Sequential } from "../layers/sequential.ts";
 import { Tensor } from "../tensor.ts";
 import { Adam } from "../train/adam.ts";
 import { type BenchmarkFunction, FUNCTIONS, functionSplit } from "../data/synthetic.ts";
 
-/** The models of the experiment, in table order. */
-export const FIT_MODELS = ["relu", "bspline", "fast", "faster", "mlp"] as const;
+/** The models of the experiment, in table order: every member of the family. */
+export const FIT_MODELS: readonly BasisName[] = BASIS_NAMES;
 
 /** One model of {@linkcode FIT_MODELS}. */
-export type FitModel = (typeof FIT_MODELS)[number];
+export type FitModel = BasisName;
 
-/** Column titles of the models. */
-export const FIT_MODEL_TITLES: Record<FitModel, string> = {
-  relu: "ReLU-KAN",
-  bspline: "B-spline KAN",
-  fast: "FastKAN",
-  faster: "FasterKAN",
-  mlp: "MLP",
-};
+/** Column titles of the models: the members' labels. */
+export const FIT_MODEL_TITLES: Readonly<Record<FitModel, string>> = Object.fromEntries(
+  MEMBERS.map((m) => [m.basis, m.label]),
+) as Record<FitModel, string>;
 
 /** The six functions of the table. */
 export const FIT_FUNCTIONS = ["f1", "f2", "f3", "f4", "f5", "f6"] as const;
@@ -48,38 +45,18 @@ export const FIT_REFERENCE: Record<string, Partial<Record<FitModel, number>>> = 
 export const FIT_PROTOCOL = { lr: 1e-3, steps: 5000, train: 1000, test: 100 } as const;
 
 /**
- * The model for `fn`: the function's width and grid (G, k = 3) for the KANs,
- * `[d, 64, 64, 1]` with SiLU for the MLP. FastKAN and FasterKAN get G + 3
- * functions per input (as many as the B-spline KAN has) and no LayerNorm: over
- * the two inputs of f4 and f5 a LayerNorm maps every point to about (±1, ∓1),
- * and over one input it outputs zeros, so the papers' image configuration
- * cannot fit these functions at all.
+ * The model for `fn`: each member's `fittingOptions` (src/layers/members.ts)
+ * for the function's grid (G, k = 3 for the KANs; FastKAN and FasterKAN with
+ * G + 3 functions per input and no LayerNorm) at its
+ * `fittingWidth` (`[d, 64, 64, 1]` with SiLU for the MLP).
  */
 export function fittingModel(gpu: Gpu, fn: BenchmarkFunction, model: FitModel, seed = 0): Sequential {
-  switch (model) {
-    case "mlp":
-      return kan(gpu, [fn.inputs, 64, 64, 1], { basis: "mlp", seed });
-    case "relu":
-      return kan(gpu, fn.width, { basis: "relu", g: fn.grid, k: 3, seed });
-    case "bspline":
-      return kan(gpu, fn.width, { basis: "bspline", gridSize: fn.grid, splineOrder: 3, seed });
-    case "fast":
-      return kan(gpu, fn.width, { basis: "fast", ...rbfGrid(fn.grid), useLayerNorm: false, seed });
-    case "faster": {
-      const grid = rbfGrid(fn.grid);
-      const invDenominator = (grid.numGrids - 1) / (grid.gridMax - grid.gridMin);
-      return kan(gpu, fn.width, { basis: "faster", ...grid, invDenominator, useLayerNorm: false, seed });
-    }
-  }
-}
-
-/**
- * Centers of FastKAN and FasterKAN for grid size `g`: G + 3 of them (as many
- * functions per input as the B-spline KAN has) on the B-spline KAN's range
- * [-1, 1], so that both cover the same inputs with the same resolution.
- */
-function rbfGrid(g: number) {
-  return { gridMin: -1, gridMax: 1, numGrids: g + 3 };
+  const m = member(model);
+  return kan(
+    gpu,
+    m.fittingWidth(fn.width),
+    { basis: model, ...m.fittingOptions(fn.grid), seed } as KanOptions,
+  );
 }
 
 /** What one run of the protocol measured. */

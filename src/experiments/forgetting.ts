@@ -7,11 +7,9 @@
  */
 
 import type { Gpu } from "../gpu/gpu.ts";
-import { BSplineKAN } from "../layers/bspline_kan.ts";
-import { FastKAN } from "../layers/fast_kan.ts";
 import { kan } from "../layers/kan.ts";
-import { ReLUKAN } from "../layers/relu_kan.ts";
-import { Sequential } from "../layers/sequential.ts";
+import { type BasisName, member } from "../layers/members.ts";
+import type { Sequential } from "../layers/sequential.ts";
 import { Tensor } from "../tensor.ts";
 import { Adam } from "../train/adam.ts";
 import type { ClosureOptimizer } from "../train/optimizer.ts";
@@ -52,50 +50,48 @@ export interface ForgettingModel {
 const GRID = 200;
 const toUnit = (x: number) => (x + 1) / 2;
 
+const label = (basis: BasisName) => member(basis).label;
+
 /** The models of the experiment, all [1, 1] with 200 grid intervals on [-1, 1], and the MLP. */
 export const FORGETTING_MODELS: readonly ForgettingModel[] = [
   {
-    name: "B-spline KAN, pykan configuration",
+    name: `${label("bspline")}, pykan configuration`,
     build: (gpu, seed) =>
-      new Sequential([
-        new BSplineKAN(gpu, 1, 1, { gridSize: GRID, splineOrder: 3, baseActivation: "zero", seed }),
-      ]),
+      kan(gpu, [1, 1], { basis: "bspline", gridSize: GRID, splineOrder: 3, baseActivation: "zero", seed }),
     freeze: ["base_weight", "spline_scaler"],
   },
   {
-    name: "B-spline KAN, all trainable",
+    name: `${label("bspline")}, all trainable`,
     build: (gpu, seed) =>
-      new Sequential([
-        new BSplineKAN(gpu, 1, 1, { gridSize: GRID, splineOrder: 3, baseActivation: "zero", seed }),
-      ]),
+      kan(gpu, [1, 1], { basis: "bspline", gridSize: GRID, splineOrder: 3, baseActivation: "zero", seed }),
   },
   {
-    name: "FastKAN, no base",
+    name: `${label("fast")}, no base`,
     build: (gpu, seed) =>
-      new Sequential([
-        new FastKAN(gpu, 1, 1, {
-          gridMin: -1,
-          gridMax: 1,
-          numGrids: GRID + 1,
-          useLayerNorm: false,
-          useBaseUpdate: false,
-          seed,
-        }),
-      ]),
+      kan(gpu, [1, 1], {
+        basis: "fast",
+        gridMin: -1,
+        gridMax: 1,
+        numGrids: GRID + 1,
+        useLayerNorm: false,
+        useBaseUpdate: false,
+        seed,
+      }),
   },
   {
-    name: "ReLU-KAN, bounds trainable",
-    build: (gpu, seed) =>
-      new Sequential([new ReLUKAN(gpu, 1, 1, { g: GRID, k: 3, trainBoundaries: true, seed })]),
+    name: `${label("relu")}, bounds trainable`,
+    build: (gpu, seed) => kan(gpu, [1, 1], { basis: "relu", g: GRID, k: 3, trainBoundaries: true, seed }),
     mapInput: toUnit,
   },
   {
-    name: "ReLU-KAN, bounds frozen",
-    build: (gpu, seed) =>
-      new Sequential([new ReLUKAN(gpu, 1, 1, { g: GRID, k: 3, trainBoundaries: false, seed })]),
+    name: `${label("relu")}, bounds frozen`,
+    build: (gpu, seed) => kan(gpu, [1, 1], { basis: "relu", g: GRID, k: 3, trainBoundaries: false, seed }),
     mapInput: toUnit,
   },
-  { name: "MLP [1, 64, 64, 1]", build: (gpu, seed) => kan(gpu, [1, 64, 64, 1], { basis: "mlp", seed }) },
+  {
+    name: `${label("mlp")} [1, 64, 64, 1]`,
+    build: (gpu, seed) => kan(gpu, [1, 64, 64, 1], { basis: "mlp", seed }),
+  },
 ];
 
 /** An optimizer setting of the experiment and its steps per phase. */

@@ -24,7 +24,6 @@ import {
   RANGE,
   type Rule,
   SEED,
-  UNIT_INTERVAL,
 } from "../validate.ts";
 import { basisForward, basisGradInput, basisGradWeight, reduceRows } from "./basis_linear.ts";
 import { type BandedRows, kaimingUniform, leastSquares, Rng } from "./init.ts";
@@ -55,8 +54,6 @@ export interface BSplineKANOptions {
   scaleSpline?: number;
   /** The base branch (default `"silu"`). */
   baseActivation?: BaseActivation;
-  /** Grid adaptation margin (default 0.02; kept for API parity, used by grid updates). */
-  gridEps?: number;
   /** Add a bias (default false). */
   bias?: boolean;
   /** Seed of the initialization (default 0). */
@@ -72,7 +69,6 @@ export const BSPLINE_KAN_OPTIONS: readonly string[] = [
   "scaleBase",
   "scaleSpline",
   "baseActivation",
-  "gridEps",
   "bias",
   "seed",
 ];
@@ -134,7 +130,6 @@ export class BSplineKAN extends Layer {
       scaleBase: option(kind, options, "scaleBase", FINITE, 1),
       scaleSpline: option(kind, options, "scaleSpline", FINITE, 1),
       baseActivation: option(kind, options, "baseActivation", BASE_ACTIVATION, "silu"),
-      gridEps: option(kind, options, "gridEps", UNIT_INTERVAL, 0.02),
       bias: option(kind, options, "bias", BOOLEAN, false),
     };
     const seed = option(kind, options, "seed", SEED, 0);

@@ -19,32 +19,23 @@ import {
   type Rule,
   SEED,
 } from "../validate.ts";
-import { BSPLINE_KAN_OPTIONS, BSplineKAN, type BSplineKANOptions } from "./bspline_kan.ts";
-import { FAST_KAN_OPTIONS, FastKAN, type FastKANOptions } from "./fast_kan.ts";
-import { FASTER_KAN_OPTIONS, FasterKAN, type FasterKANOptions } from "./faster_kan.ts";
+import type { BSplineKANOptions } from "./bspline_kan.ts";
+import type { FastKANOptions } from "./fast_kan.ts";
+import type { FasterKANOptions } from "./faster_kan.ts";
 import type { Layer } from "./layer.ts";
-import { ACTIVATION, Linear, LINEAR_OPTIONS, type LinearOptions } from "./linear.ts";
-import { RELU_KAN_OPTIONS, ReLUKAN, type ReLUKANOptions } from "./relu_kan.ts";
+import { ACTIVATION, type LinearOptions } from "./linear.ts";
+import { BASIS_NAMES, type BasisName, member, MEMBERS } from "./members.ts";
+import type { ReLUKANOptions } from "./relu_kan.ts";
 import { Sequential } from "./sequential.ts";
 
-/** The family members `kan()` builds. */
-export type BasisName = "bspline" | "fast" | "faster" | "relu" | "mlp";
+export type { BasisName } from "./members.ts";
 
 /** Options of {@linkcode kan}: the basis and that layer type's options. */
 export type KanOptions =
   & { basis: BasisName }
   & (BSplineKANOptions | FastKANOptions | FasterKANOptions | ReLUKANOptions | LinearOptions);
 
-/** The options of each basis's layer (the layer's own, besides `seed`). */
-const BASIS_OPTIONS: Readonly<Record<BasisName, readonly string[]>> = {
-  bspline: BSPLINE_KAN_OPTIONS,
-  fast: FAST_KAN_OPTIONS,
-  faster: FASTER_KAN_OPTIONS,
-  relu: RELU_KAN_OPTIONS,
-  mlp: LINEAR_OPTIONS,
-};
-
-const BASIS: Rule<BasisName> = oneOf(Object.keys(BASIS_OPTIONS) as BasisName[]);
+const BASIS: Rule<BasisName> = oneOf(BASIS_NAMES);
 
 /**
  * Throws a {@linkcode KanError} for an option that `basis`'s layer does not
@@ -52,15 +43,14 @@ const BASIS: Rule<BasisName> = oneOf(Object.keys(BASIS_OPTIONS) as BasisName[]);
  */
 function checkBasisOptions(options: Record<string, unknown>, basis: BasisName): void {
   for (const key of Object.keys(options)) {
-    if (key === "basis" || BASIS_OPTIONS[basis].includes(key)) continue;
-    const owners = Object.entries(BASIS_OPTIONS).filter(([, names]) => names.includes(key)).map(([b]) => b);
+    const own = member(basis).options;
+    if (key === "basis" || own.includes(key)) continue;
+    const owners = MEMBERS.filter((m) => m.options.includes(key)).map((m) => m.basis);
     throw new KanError(
       owners.length > 0
         ? `kan: option ${describe(key)} belongs to basis ${owners.map((b) => `"${b}"`).join(", ")}, ` +
-          `not "${basis}" (its options: ${BASIS_OPTIONS[basis].join(", ")})`
-        : `kan: unknown option ${describe(key)} for basis "${basis}" (its options: ${
-          BASIS_OPTIONS[basis].join(", ")
-        })`,
+          `not "${basis}" (its options: ${own.join(", ")})`
+        : `kan: unknown option ${describe(key)} for basis "${basis}" (its options: ${own.join(", ")})`,
     );
   }
 }
@@ -97,7 +87,13 @@ export function kan(gpu: Gpu, widths: readonly number[], options: KanOptions): S
   try {
     for (let i = 0; i + 1 < widths.length; i++) {
       layers.push(
-        layer(gpu, basis, widths[i], widths[i + 1], { ...rest, seed: seed + i }, i + 2 === widths.length),
+        member(basis).build(
+          gpu,
+          widths[i],
+          widths[i + 1],
+          { ...rest, seed: seed + i },
+          i + 2 === widths.length,
+        ),
       );
     }
   } catch (e) {
@@ -111,20 +107,3 @@ const WIDTHS: Rule<readonly number[]> = {
   expected: "an array of at least two integers >= 1 ([in, hidden..., out])",
   test: (v): v is readonly number[] => Array.isArray(v) && v.length >= 2 && v.every((w) => COUNT.test(w)),
 };
-
-function layer(gpu: Gpu, basis: BasisName, a: number, b: number, o: object, last: boolean): Layer {
-  switch (basis) {
-    case "bspline":
-      return new BSplineKAN(gpu, a, b, o as BSplineKANOptions);
-    case "fast":
-      return new FastKAN(gpu, a, b, o as FastKANOptions);
-    case "faster":
-      return new FasterKAN(gpu, a, b, o as FasterKANOptions);
-    case "relu":
-      return new ReLUKAN(gpu, a, b, o as ReLUKANOptions);
-    case "mlp": {
-      const act = (o as LinearOptions).activation ?? "silu";
-      return new Linear(gpu, a, b, { ...o, activation: last ? "none" : act } as LinearOptions);
-    }
-  }
-}
