@@ -29,3 +29,4 @@ export type { ReferenceLayer, ReferenceTrace, Trace } from "./src/layers/layer.t
 export { ParameterBlock } from "./src/layers/parameter.ts";
 export { NormalizedBasisLayer, type NormalizedBasisParameters } from "./src/layers/normalized_basis_layer.ts";
 export type { GradientPartials } from "./src/train/optimizer.ts";
+export { clipGradNormReference, GradNormClipper } from "./src/train/clip_grad_norm.ts";

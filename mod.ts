@@ -37,7 +37,17 @@ export { Adam, type AdamOptions, type AdamSettings, AdamW } from "./src/train/ad
 export { LBFGS, type LBFGSOptions } from "./src/train/lbfgs.ts";
 export type { LbfgsSettings } from "./src/train/lbfgs_core.ts";
 export type { ClosureOptimizer, GpuOptimizer } from "./src/train/optimizer.ts";
-export type { Evaluation, FitHistory, FitOptions, Trainable } from "./src/train/fit.ts";
+export type { Evaluation, FitHistory, FitOptions, FitProgress, Trainable } from "./src/train/fit.ts";
+export {
+  cosineDecay,
+  type CosineDecayOptions,
+  exponentialDecay,
+  type ExponentialDecayOptions,
+  type Schedule,
+  stepDecay,
+  type StepDecayOptions,
+  warmup,
+} from "./src/train/schedules.ts";
 export type { LossName } from "./src/train/loss.ts";
 export type { ProgressMode } from "./src/train/progress.ts";
 export { decodeSafetensors, encodeSafetensors } from "./src/io/safetensors.ts";

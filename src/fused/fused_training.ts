@@ -13,6 +13,8 @@ import type { Parameter } from "../layers/parameter.ts";
 import { Tensor } from "../tensor.ts";
 import { type LossName, recordSum } from "../train/loss.ts";
 import type { GpuOptimizer } from "../train/optimizer.ts";
+import type { GradNormClipper } from "../train/clip_grad_norm.ts";
+import { reduceRows } from "../ops/reduce_rows.ts";
 import {
   fusedBlocks,
   fusedFits,
@@ -64,6 +66,9 @@ export class FusedTraining {
    * Records one training step on `count` rows of (`x`, `y`) (through `index`
    * when given): the fused kernel, the optimizer's update from its partial
    * gradients, and, when `lossOut` is given, the loss into `lossOut[0]`.
+   * With `clip`, the partial gradients are first summed into the gradient
+   * buffer (in the order the optimizer kernel sums them), clipped there, and
+   * the optimizer reads that buffer.
    */
   step(
     optimizer: GpuOptimizer,
@@ -73,6 +78,7 @@ export class FusedTraining {
     count: number,
     index: { range: BufferRange; start: number } | null,
     lossOut: BufferRange | null,
+    clip: GradNormClipper | null = null,
   ): void {
     const size = this.#model.block.value.size;
     this.#partials ??= Tensor.zeros(this.#gpu, [fusedBlocks(this.#model, this.#rows) * size]);
@@ -88,7 +94,13 @@ export class FusedTraining {
       sums: this.#sums.binding,
       out: null,
     });
-    optimizer.step(this.#parameters, { range: this.#partials.binding, rows: blocks, stride: size });
+    if (clip) {
+      reduceRows(this.#gpu, this.#partials.binding, blocks, size, this.#model.block.grad.binding, false);
+      clip.record();
+      optimizer.step(this.#parameters);
+    } else {
+      optimizer.step(this.#parameters, { range: this.#partials.binding, rows: blocks, stride: size });
+    }
     if (lossOut) recordSum(this.#gpu, this.#sums.binding, blocks, lossOut, 0);
   }
 

@@ -9,7 +9,7 @@
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import type { Layer, Trace } from "../layers/layer.ts";
-import { checkParametersLive, type Parameter } from "../layers/parameter.ts";
+import { checkParametersLive, type Parameter, type ParameterBlock } from "../layers/parameter.ts";
 import { Rng } from "../layers/init.ts";
 import { Tensor } from "../tensor.ts";
 import { EpochOrder, permutation } from "./batches.ts";
@@ -17,6 +17,8 @@ import { checkTarget, LOSSES, type LossName, recordLoss } from "./loss.ts";
 import type { ClosureOptimizer, GpuOptimizer } from "./optimizer.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { FusedTraining } from "../fused/fused_training.ts";
+import { GradNormClipper } from "./clip_grad_norm.ts";
+import { type Schedule, scheduledLr } from "./schedules.ts";
 import {
   BOOLEAN,
   check,
@@ -28,9 +30,11 @@ import {
   describe,
   FUNCTION,
   instanceOf,
+  integer,
   isPlainObject,
   oneOf,
   option,
+  POSITIVE,
   requiredOption,
   type Rule,
   SEED,
@@ -84,10 +88,13 @@ export interface FitOptions {
   /** State-dict keys, or key suffixes such as `"spline_scaler"`, left untouched. */
   freeze?: string[];
   /**
-   * Called at every logged step. An exception it throws propagates unchanged
-   * (not wrapped), ending the run with the weights after that step.
+   * Called at every logged step (steps where validation runs are logged
+   * too), with the validation loss when validation ran at that step. When it
+   * returns a promise, `fit` awaits it before the next step. An exception it
+   * throws (or a promise it rejects) propagates unchanged (not wrapped),
+   * ending the run with the weights after that step.
    */
-  onProgress?: (p: { step: number; loss: number }) => void;
+  onProgress?: (p: FitProgress) => void | Promise<void>;
   /** Progress display (default `"auto"`: a bar on a terminal, lines otherwise). */
   progress?: ProgressMode;
   /**
@@ -105,14 +112,92 @@ export interface FitOptions {
    * (default true; the model's `fused` property must allow it too).
    */
   fused?: boolean;
+  /**
+   * The learning rate of each optimizer step: before every step `fit` sets
+   * `optimizer.lr = schedule(step, optimizer.baseLr)`, where `step` counts
+   * optimizer steps from 0 (`startStep` included), so a schedule sees the
+   * same steps however a run is split into `fit` calls. See
+   * `src/train/schedules.ts` for PyTorch's schedulers (`warmup`,
+   * `cosineDecay`, `stepDecay`, `exponentialDecay`). A result that is not a
+   * positive finite number is a `KanError` naming the step; an exception the
+   * schedule throws propagates unchanged. After `fit` the optimizer keeps the
+   * last step's rate. Works with LBFGS (its `lr`, the step scale).
+   */
+  schedule?: Schedule;
+  /**
+   * Clips the gradients before every optimizer step as
+   * `torch.nn.utils.clip_grad_norm_(parameters, clipGradNorm)`: their global
+   * L2 norm over every trainable (not frozen) gradient, then every gradient
+   * scaled by `min(1, clipGradNorm / (norm + 1e-6))`, on the GPU (no
+   * readback). With LBFGS the gradient of every evaluation is clipped (as a
+   * closure calling `clip_grad_norm_` after `backward()`).
+   */
+  clipGradNorm?: number;
+  /**
+   * A validation set, evaluated with `evaluate` every `validateEvery` steps
+   * (default: at every logged step); the history gains its losses.
+   */
+  validation?: { x: Tensor; y: Tensor };
+  /**
+   * Validate every this many steps (counted as history's steps, from
+   * `startStep + 1`) and at the last step; needs `validation`. Validated steps
+   * are logged too (the training loss is read with the validation loss).
+   */
+  validateEvery?: number;
+  /**
+   * Stop early after this many validations in a row without a new best
+   * (strictly lower) validation loss; `history.stoppedAt` then says after
+   * which step. Needs `validation`.
+   */
+  patience?: number;
+  /**
+   * At the end of the run (also an early stop), put back the weights of the
+   * best validation loss (`history.bestStep`): a copy of the parameter
+   * buffers kept on the GPU, taken at each new best. The optimizer's state
+   * stays that of the last step. A run that ends by an exception (an abort, a
+   * non-finite loss, an error from `onProgress`) keeps the last weights.
+   * Default false; needs `validation`.
+   */
+  restoreBest?: boolean;
+  /**
+   * The number of optimizer steps already taken (for example the `step` of
+   * `loadCheckpoint`), default 0: history's steps are numbered from
+   * `startStep + 1`, the schedule sees the global step, and the shuffled
+   * batches continue as an uninterrupted run would (the seeded epoch
+   * orders are replayed, one permutation per epoch before `startStep`), so
+   * `fit` of 10 steps then `fit` of 10 steps with `startStep: 10` (same
+   * optimizer, seed and options) gives the weights of one `fit` of 20 steps,
+   * bit for bit. `steps` and `epochs` stay the steps to run now. The
+   * optimizer's own state (moments, step counts) carries over in the
+   * optimizer object or through `loadCheckpoint`.
+   */
+  startStep?: number;
+}
+
+/** What `onProgress` gets at a logged step. */
+export interface FitProgress {
+  /** The step (from `startStep + 1`). */
+  step: number;
+  /** The loss of that step's batch. */
+  loss: number;
+  /** The validation loss after that step, when validation ran there. */
+  validationLoss?: number;
 }
 
 /** The logged steps and their losses. */
 export interface FitHistory {
-  /** Step numbers (from 1). */
+  /** Step numbers (from `startStep + 1`). */
   step: number[];
   /** The loss of the batch at that step. */
   loss: number[];
+  /** The steps after which the validation set was evaluated (empty without `validation`). */
+  validationStep: number[];
+  /** The validation loss after each of those steps. */
+  validationLoss: number[];
+  /** With `validation`: the step of the lowest validation loss (the first, on ties). */
+  bestStep?: number;
+  /** With `patience`, when the run stopped early: the last step taken. */
+  stoppedAt?: number;
 }
 
 /** The result of `evaluate`. */
@@ -139,6 +224,13 @@ const FIT_OPTIONS = [
   "progress",
   "signal",
   "fused",
+  "schedule",
+  "clipGradNorm",
+  "validation",
+  "validateEvery",
+  "patience",
+  "restoreBest",
+  "startStep",
 ];
 
 const PROGRESS_MODES: Rule<ProgressMode> = oneOf<ProgressMode>(["auto", "bar", "lines", "none"]);
@@ -211,10 +303,29 @@ interface FitPlan {
   shuffle?: boolean;
   seed: number;
   freeze: string[];
-  onProgress?: (p: { step: number; loss: number }) => void;
+  onProgress?: (p: FitProgress) => void | Promise<void>;
   progress: ProgressMode;
   signal?: AbortSignal;
   fused: boolean;
+  schedule?: Schedule;
+  clipGradNorm?: number;
+  validation?: { x: Tensor; y: Tensor };
+  validateEvery?: number;
+  patience?: number;
+  restoreBest: boolean;
+  startStep: number;
+}
+
+const START_STEP: Rule<number> = integer(0);
+
+/** Checks the form of option `validation` (its tensors are checked with the data). */
+function checkValidation(value: unknown): { x: Tensor; y: Tensor } | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) {
+    throw new KanError(`fit: option "validation" must be { x, y } (two tensors), got ${describe(value)}`);
+  }
+  checkOptions('fit: option "validation"', value, ["x", "y"]);
+  return value as { x: Tensor; y: Tensor };
 }
 
 function checkFitOptions(options: FitOptions): FitPlan {
@@ -231,6 +342,13 @@ function checkFitOptions(options: FitOptions): FitPlan {
     progress: option("fit", options, "progress", PROGRESS_MODES, "auto"),
     signal: option("fit", options, "signal", ABORT_SIGNAL),
     fused: option("fit", options, "fused", BOOLEAN, true),
+    schedule: option("fit", options, "schedule", FUNCTION) as Schedule | undefined,
+    clipGradNorm: option("fit", options, "clipGradNorm", POSITIVE),
+    validation: checkValidation(options.validation),
+    validateEvery: count("validateEvery"),
+    patience: count("patience"),
+    restoreBest: option("fit", options, "restoreBest", BOOLEAN, false),
+    startStep: option("fit", options, "startStep", START_STEP, 0),
   };
   if ((plan.steps === undefined) === (plan.epochs === undefined)) {
     throw new KanError(
@@ -238,6 +356,13 @@ function checkFitOptions(options: FitOptions): FitPlan {
         describe(plan.epochs)
       }`,
     );
+  }
+  if (!plan.validation) {
+    for (const name of ["validateEvery", "patience", "restoreBest"] as const) {
+      if (options[name] !== undefined) {
+        throw new KanError(`fit: option "${name}" needs option "validation" ({ x, y }), which is absent`);
+      }
+    }
   }
   return plan;
 }
@@ -251,6 +376,40 @@ function checkAborted(signal: AbortSignal | undefined, step: number, total: numb
   );
 }
 
+/** A copy, on the GPU, of the values of every block of some parameters (for `restoreBest`). */
+class WeightSnapshot {
+  #gpu: Gpu;
+  #copies: Map<ParameterBlock, Tensor>;
+
+  /** Room for a copy of each block that holds one of `parameters` (nothing is copied yet). */
+  constructor(gpu: Gpu, parameters: readonly Parameter[]) {
+    this.#gpu = gpu;
+    this.#copies = new Map();
+    for (const p of parameters) {
+      if (!this.#copies.has(p.block)) this.#copies.set(p.block, Tensor.empty(gpu, [p.block.value.size]));
+    }
+  }
+
+  /** Records copying the current values into the snapshot. */
+  take(): void {
+    for (const [block, copy] of this.#copies) {
+      this.#gpu.copy(block.value.buffer, 0, copy.buffer, 0, block.value.byteLength);
+    }
+  }
+
+  /** Records copying the snapshot back into the parameters. */
+  restore(): void {
+    for (const [block, copy] of this.#copies) {
+      this.#gpu.copy(copy.buffer, 0, block.value.buffer, 0, block.value.byteLength);
+    }
+  }
+
+  /** Releases the copies. */
+  dispose(): void {
+    for (const copy of this.#copies.values()) copy.dispose();
+  }
+}
+
 /** Trains `model`; see {@linkcode FitOptions}. Every option is checked before any GPU work. */
 export async function fit(model: Trainable, options: FitOptions): Promise<FitHistory> {
   if (!isPlainObject(options)) {
@@ -261,13 +420,18 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
   checkData(model, "fit", x, y, loss);
   const optimizer = requiredOption("fit", options, "optimizer", OPTIMIZER);
   const plan = checkFitOptions(options);
+  const validation = plan.validation;
+  if (validation) checkData(model, 'fit: option "validation"', validation.x, validation.y, loss);
   const gpu = model.gpu;
   const rows = x.shape[0];
   const batchSize = Math.min(plan.batchSize ?? rows, rows);
   const stepsPerEpoch = Math.ceil(rows / batchSize);
   const total = check("fit: epochs * steps per epoch", plan.steps ?? plan.epochs! * stepsPerEpoch, COUNT);
+  const startStep = plan.startStep;
+  const last = check("fit: startStep + steps", startStep + total, SEED);
   const logEvery = plan.logEvery ?? Math.max(1, Math.ceil(total / 50));
   const shuffle = plan.shuffle ?? batchSize < rows;
+  const whole = batchSize === rows && !shuffle;
   const rng = shuffle ? new Rng(plan.seed) : null;
   const named = model.namedParameters();
   const frozen = frozenParameters(named, plan.freeze);
@@ -279,39 +443,57 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
       } leaves no parameter to train (it freezes every trainable one)`,
     );
   }
-  if (loss === "crossEntropy") await checkClassIds(y, model.outFeatures, "fit");
-  const { signal, onProgress } = plan;
-  checkAborted(signal, 1, total);
+  if (loss === "crossEntropy") {
+    await checkClassIds(y, model.outFeatures, "fit");
+    if (validation) await checkClassIds(validation.y, model.outFeatures, 'fit: option "validation"');
+  }
+  const { signal, onProgress, schedule, patience } = plan;
+  checkAborted(signal, startStep + 1, last);
+  // The epochs before startStep's draw their orders from rng as an uninterrupted run would.
+  if (!whole && rng) {
+    for (let e = 0; e < Math.floor(startStep / stepsPerEpoch); e++) {
+      permutation(rows, rng);
+    }
+  }
 
   const wasTrainable = parameters.map((p) => p.trainable);
   for (const p of frozen) p.trainable = false;
-  const history: FitHistory = { step: [], loss: [] };
+  const history: FitHistory = { step: [], loss: [], validationStep: [], validationLoss: [] };
   const progress = new Progress(total, plan.progress);
   const lossOut = Tensor.zeros(gpu, [1]);
   const fused = plan.fused && !isClosureOptimizer(optimizer)
     ? FusedTraining.of(model, parameters, batchSize)
     : null;
+  let clipper: GradNormClipper | null = null;
+  let snapshot: WeightSnapshot | null = null;
   let order: EpochOrder | null = null;
   let yielded = performance.now();
+  let best = Infinity;
+  let sinceBest = 0;
   try {
-    for (let step = 1; step <= total; step++) {
+    // Made after freeze took effect: the clipper's norm covers the trainable gradients only.
+    if (plan.clipGradNorm !== undefined) clipper = new GradNormClipper(gpu, parameters, plan.clipGradNorm);
+    if (plan.restoreBest) snapshot = new WeightSnapshot(gpu, parameters);
+    for (let step = startStep + 1; step <= last; step++) {
       if (signal && performance.now() - yielded > YIELD_EVERY_MS) {
         await new Promise((resolve) => setTimeout(resolve, 0));
         yielded = performance.now();
       }
-      checkAborted(signal, step, total);
+      checkAborted(signal, step, last);
       const inEpoch = (step - 1) % stepsPerEpoch;
-      const whole = batchSize === rows && !shuffle;
-      if (inEpoch === 0 && !whole) {
+      if (!whole && (inEpoch === 0 || !order)) {
         order?.dispose();
         order = new EpochOrder(gpu, permutation(rows, rng));
       }
       const start = inEpoch * batchSize;
       const count = Math.min(batchSize, rows - start);
-      const logged = step % logEvery === 0 || step === total;
+      const validated = validation !== undefined &&
+        (step % (plan.validateEvery ?? logEvery) === 0 || step === last);
+      const logged = step % logEvery === 0 || step === last || validated;
+      if (schedule) optimizer.lr = scheduledLr(schedule, step - 1, optimizer.baseLr);
       if (fused && !isClosureOptimizer(optimizer)) {
         const index = whole ? null : { range: order!.range, start };
-        fused.step(optimizer, loss, x, y, count, index, logged ? lossOut.binding : null);
+        fused.step(optimizer, loss, x, y, count, index, logged ? lossOut.binding : null, clipper);
       }
       const xb = whole || fused ? x : order!.gather(x, start, count);
       const yb = whole || fused ? y : order!.gather(y, start, count);
@@ -323,6 +505,7 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
         dz.dispose();
         trace.release();
         trace.y.dispose();
+        clipper?.record();
       };
       let value = Number.NaN;
       if (fused) {
@@ -341,22 +524,49 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
       }
       if (xb !== x) xb.dispose();
       if (yb !== y) yb.dispose();
-      if (logged) {
-        if (!Number.isFinite(value)) {
+      if (!logged) continue;
+      if (!Number.isFinite(value)) {
+        throw new KanError(
+          `fit: the loss became ${value} by step ${step} (${optimizer.name}); lower the learning rate or check the data`,
+        );
+      }
+      let validationLoss: number | undefined;
+      if (validated) {
+        validationLoss = (await evaluateRows(model, validation.x, validation.y, loss, plan.fused)).loss;
+        if (!Number.isFinite(validationLoss)) {
           throw new KanError(
-            `fit: the loss became ${value} by step ${step} (${optimizer.name}); lower the learning rate or check the data`,
+            `fit: the validation loss became ${validationLoss} after step ${step} (${optimizer.name}); lower the learning rate or check the data`,
           );
         }
-        history.step.push(step);
-        history.loss.push(value);
-        progress.update(step, value);
-        onProgress?.({ step, loss: value });
+        history.validationStep.push(step);
+        history.validationLoss.push(validationLoss);
+        if (validationLoss < best) {
+          best = validationLoss;
+          history.bestStep = step;
+          sinceBest = 0;
+          snapshot?.take();
+        } else {
+          sinceBest++;
+        }
+      }
+      history.step.push(step);
+      history.loss.push(value);
+      progress.update(step - startStep, value);
+      await onProgress?.(
+        validationLoss === undefined ? { step, loss: value } : { step, loss: value, validationLoss },
+      );
+      if (patience !== undefined && sinceBest >= patience) {
+        history.stoppedAt = step;
+        break;
       }
     }
+    if (snapshot && history.bestStep !== undefined) snapshot.restore();
   } finally {
     progress.done();
     order?.dispose();
     fused?.dispose();
+    clipper?.dispose();
+    snapshot?.dispose();
     lossOut.dispose();
     parameters.forEach((p, i) => p.trainable = wasTrainable[i]);
   }
@@ -369,20 +579,31 @@ const EVALUATE_CHUNK = 8192;
 /** The mean loss of `model` on (`x`, `y`) and, for crossEntropy, its accuracy (one readback). */
 export async function evaluate(model: Trainable, x: Tensor, y: Tensor, loss: LossName): Promise<Evaluation> {
   checkData(model, "evaluate", x, y, loss);
+  if (loss === "crossEntropy") await checkClassIds(y, model.outFeatures, "evaluate");
+  return await evaluateRows(model, x, y, loss, true);
+}
+
+/** `evaluate` on checked data, fused only when `fused` and the model allow it. */
+async function evaluateRows(
+  model: Trainable,
+  x: Tensor,
+  y: Tensor,
+  loss: LossName,
+  fused: boolean,
+): Promise<Evaluation> {
   const gpu = model.gpu;
   const rows = x.shape[0];
-  if (loss === "crossEntropy") await checkClassIds(y, model.outFeatures, "evaluate");
   const chunks = Math.ceil(rows / EVALUATE_CHUNK);
   const out = Tensor.zeros(gpu, [2 * chunks]);
   const order = chunks > 1 ? new EpochOrder(gpu, permutation(rows, null)) : null;
-  const fused = model.fused === false
+  const fusedRun = model.fused === false || !fused
     ? null
     : FusedTraining.of(model, [...model.namedParameters().values()], EVALUATE_CHUNK);
   for (let c = 0; c < chunks; c++) {
     const start = c * EVALUATE_CHUNK;
     const count = Math.min(EVALUATE_CHUNK, rows - start);
-    if (fused) {
-      fused.evaluate(loss, x, y, count, order ? { range: order.range, start } : null, out.binding, 2 * c);
+    if (fusedRun) {
+      fusedRun.evaluate(loss, x, y, count, order ? { range: order.range, start } : null, out.binding, 2 * c);
       continue;
     }
     const xb = order ? order.gather(x, start, count) : x;
@@ -395,7 +616,7 @@ export async function evaluate(model: Trainable, x: Tensor, y: Tensor, loss: Los
       yb.dispose();
     }
   }
-  fused?.dispose();
+  fusedRun?.dispose();
   const values = await out.read();
   order?.dispose();
   out.dispose();
