@@ -16,17 +16,21 @@
  * gpu.destroy();
  * ```
  *
+ * The Gpu's kernel methods (`gpu.kernel(spec)`, `gpu.compile(spec)`,
+ * `gpu.dispatch(kernel, params, buffers, workgroups)`, `gpu.pool`) are for
+ * kernel writers and documented in `src/gpu/gpu.ts`. This entry point also
+ * exports everything `mod.ts` does.
+ *
  * @module
  */
 
+export * from "./mod.ts";
+
 export type { BindingKind, Kernel, KernelSpec } from "./src/gpu/kernel.ts";
-export type { BufferRange, ParamValues, WorkCounters, Workgroups } from "./src/gpu/recorder.ts";
+export type { ParamValues, WorkCounters, Workgroups } from "./src/gpu/recorder.ts";
 export { BufferPool, type PoolStats } from "./src/gpu/buffer_pool.ts";
 export { linearGrid, packParams } from "./src/gpu/params.ts";
 export { axpy } from "./src/ops/axpy.ts";
-export type { Basis, BasisLoopTrips } from "./src/basis/basis.ts";
-export type { ReferenceLayer, ReferenceTrace, Trace } from "./src/layers/layer.ts";
 export { ParameterBlock } from "./src/layers/parameter.ts";
 export { NormalizedBasisLayer, type NormalizedBasisParameters } from "./src/layers/normalized_basis_layer.ts";
-export type { GradientPartials } from "./src/train/optimizer.ts";
 export { clipGradNormReference, GradNormClipper } from "./src/train/clip_grad_norm.ts";

@@ -62,3 +62,10 @@ export {
 } from "./src/io/checkpoint.ts";
 export { type CheckpointParts, decodeCheckpoint, encodeCheckpoint } from "./src/io/checkpoint_codec.ts";
 export type { OptimizerStateDict } from "./src/train/optimizer_state.ts";
+// Types that the classes above take or return; writing kernels and layers needs "@kan/gpu/kernels".
+export type { BufferRange } from "./src/gpu/recorder.ts";
+export type { Basis, BasisLoopTrips } from "./src/basis/basis.ts";
+export type { ReferenceLayer, ReferenceTrace, Trace } from "./src/layers/layer.ts";
+export type { ParameterBlock } from "./src/layers/parameter.ts";
+export type { NormalizedBasisLayer, NormalizedBasisParameters } from "./src/layers/normalized_basis_layer.ts";
+export type { GradientPartials } from "./src/train/optimizer.ts";

@@ -106,7 +106,11 @@ export class Gpu {
   readonly adapterInfo: GpuAdapterInfo;
   /** The optional features that were enabled (`timestamp-query`, `shader-f16`). */
   readonly features: ReadonlySet<string>;
-  /** The buffer pool every tensor draws from. */
+  /**
+   * The buffer pool every tensor draws from (for kernel writers: `@kan/gpu/kernels`).
+   *
+   * @internal
+   */
   readonly pool: BufferPool;
   #kernels: KernelCache;
   #counters: WorkCounters = { dispatches: 0, submits: 0, readbacks: 0 };
@@ -203,7 +207,12 @@ export class Gpu {
     if (this.#lost) throw new KanError(this.#lost);
   }
 
-  /** The cached kernel for `spec` (compiled on first use); errors surface at the next read. */
+  /**
+   * The cached kernel for `spec` (compiled on first use); errors surface at
+   * the next read. For kernel writers (`@kan/gpu/kernels`).
+   *
+   * @internal
+   */
   kernel(spec: KernelSpec): Kernel {
     this.assertAlive();
     const kernel = this.#kernels.get(this.#loopTrips?.instrument(spec) ?? spec);
@@ -211,7 +220,12 @@ export class Gpu {
     return kernel;
   }
 
-  /** The cached kernel for `spec`, rejecting with a {@linkcode KanError} naming it when the WGSL is invalid. */
+  /**
+   * The cached kernel for `spec`, rejecting with a {@linkcode KanError}
+   * naming it when the WGSL is invalid. For kernel writers (`@kan/gpu/kernels`).
+   *
+   * @internal
+   */
   async compile(spec: KernelSpec): Promise<Kernel> {
     this.assertAlive();
     const kernel = this.#kernels.get(this.#loopTrips?.instrument(spec) ?? spec);
@@ -220,7 +234,12 @@ export class Gpu {
     return kernel;
   }
 
-  /** Records a dispatch into the open recording; see {@linkcode Recorder.dispatch}. */
+  /**
+   * Records a dispatch into the open recording (see `Recorder.dispatch`). For
+   * kernel writers (`@kan/gpu/kernels`).
+   *
+   * @internal
+   */
   dispatch(
     kernel: Kernel,
     params: ArrayBufferView | ParamValues | null,
