@@ -34,3 +34,8 @@ export { axpy } from "./src/ops/axpy.ts";
 export { ParameterBlock } from "./src/layers/parameter.ts";
 export { NormalizedBasisLayer, type NormalizedBasisParameters } from "./src/layers/normalized_basis_layer.ts";
 export { clipGradNormReference, GradNormClipper } from "./src/train/clip_grad_norm.ts";
+export { CoefficientLayer, coefficientParameter } from "./src/layers/coefficient_layer.ts";
+export { inverseAxes, permute } from "./src/layers/layout.ts";
+export { chebyshevAngle, chebyshevBasis } from "./src/basis/chebyshev.ts";
+export { jacobiBasis, jacobiPolynomial } from "./src/basis/jacobi.ts";
+export { fourierBasis } from "./src/basis/fourier.ts";

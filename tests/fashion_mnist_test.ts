@@ -31,7 +31,7 @@ import { testGpu } from "./helpers.ts";
 const gpu = await testGpu();
 const data = await loadFashionMnist({ trainLimit: 10_000 });
 
-const BOUNDS: Record<FitModel, number> = {
+const BOUNDS: Partial<Record<FitModel, number>> = {
   mlp: 0.73,
   bspline: 0.73,
   fast: 0.76,

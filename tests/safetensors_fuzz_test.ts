@@ -61,7 +61,7 @@ const BITS: Record<string, number> = {
   I64: 64,
   U64: 64,
 };
-const READ = ["F32", "F64", "F16", "BF16"];
+const READ = ["F32", "F64", "F16", "BF16", "I64", "I32"];
 const U64_MAX = 2n ** 64n - 1n;
 
 type Expected = {
@@ -219,6 +219,21 @@ function oracle(bytes: Uint8Array): Verdict {
   const at0 = 8 + Number(n);
   for (const t of tensors) {
     const data: number[] = [];
+    if (t.dtype === "I64" || t.dtype === "I32") {
+      const size = t.dtype === "I64" ? 8 : 4;
+      for (let at = at0 + Number(t.b); at < at0 + Number(t.e); at += size) {
+        const v = size === 8 ? view.getBigInt64(at, true) : BigInt(view.getInt32(at, true));
+        if (v > 2n ** 24n || v < -(2n ** 24n)) return { kind: "unsupported", why: "integer" };
+        data.push(Number(v));
+      }
+      Object.defineProperty(dict, t.name, {
+        value: { shape: t.shape.map(Number), data },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      continue;
+    }
     const [size, expBits, manBits] =
       ({ F64: [8, 11, 52], F32: [4, 8, 23], F16: [2, 5, 10], BF16: [2, 8, 7] } as const)[
         t.dtype as "F64"

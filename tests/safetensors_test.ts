@@ -302,9 +302,7 @@ Deno.test("safetensors: valid files of other dtypes are a KanError that says the
       ["I8", 4],
       ["U8", 4],
       ["BOOL", 4],
-      ["I32", 1],
       ["U32", 1],
-      ["I64", 0],
       ["F8_E4M3", 4],
       ["F4", 8],
       ["C64", 0],
@@ -320,7 +318,7 @@ Deno.test("safetensors: valid files of other dtypes are a KanError that says the
     const e = assertThrows(() => decodeSafetensors(bytes), KanError);
     assert(
       new RegExp(
-        `entry "x" has dtype ${dtype}: a valid safetensors dtype, but unsupported here \\(this module reads F32, F64, F16, BF16\\)`,
+        `entry "x" has dtype ${dtype}: a valid safetensors dtype, but unsupported here \\(this module reads F32, F64, F16, BF16, I64, I32\\)`,
       ).test(e.message),
       e.message,
     );
@@ -597,4 +595,31 @@ try {
 Deno.test("safetensors teardown", () => {
   assertEquals(gpu.stats().liveBuffers, 0);
   gpu.destroy();
+});
+
+Deno.test("safetensors: I64 and I32 entries (torch's arange, num_batches_tracked) load when float32 holds them", () => {
+  const ints = new DataView(new ArrayBuffer(8 * 3 + 4 * 2));
+  [0n, -5n, 2n ** 24n].forEach((v, i) => ints.setBigInt64(8 * i, v, true));
+  ints.setInt32(24, -(2 ** 24), true);
+  ints.setInt32(28, 7, true);
+  const body = new Uint8Array(ints.buffer);
+  const header = `{"a":{"dtype":"I64","shape":[3],"data_offsets":[0,24]},` +
+    `"b":{"dtype":"I32","shape":[2],"data_offsets":[24,32]}}`;
+  const withData = (data: Uint8Array) => {
+    const json = new TextEncoder().encode(header);
+    const out = new Uint8Array(8 + json.length + data.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    out.set(data, 8 + json.length);
+    return out;
+  };
+  const { dict } = decodeSafetensors(withData(body));
+  assertEquals([...dict.a.data], [0, -5, 2 ** 24]);
+  assertEquals([...dict.b.data], [-(2 ** 24), 7]);
+  const tooBig = body.slice();
+  new DataView(tooBig.buffer).setBigInt64(8, 2n ** 24n + 1n, true);
+  assertThrows(
+    () => decodeSafetensors(withData(tooBig)),
+    /entry "a" \(I64\) holds a value at flat index 1 beyond \+-2\^24: valid in safetensors, but unsupported here/,
+  );
 });

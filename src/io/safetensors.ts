@@ -22,9 +22,12 @@
  * a key repeated in any object of the header is rejected (the reference keeps
  * the last), and so are serde's alternative forms of a tensor (a JSON array)
  * and of a dtype (an object). A file the reference accepts may still be out of
- * this module's reach: a dtype other than F32, F64, F16 and BF16 (which load
- * as float32), or a shape entry above 2^53 - 1 (only possible beside a 0); a
- * {@linkcode KanError} then says it is valid but not supported.
+ * this module's reach: a dtype other than F32, F64, F16, BF16 (which load as
+ * float32) and I64, I32 (integers such as PyTorch's `arange` buffers and
+ * BatchNorm's `num_batches_tracked`, which load as float32 when every value
+ * is an integer float32 holds exactly, |v| <= 2^24), or a shape entry above
+ * 2^53 - 1 (only possible beside a 0); a {@linkcode KanError} then says it is
+ * valid but not supported.
  *
  * Writing: F32 entries in the byte order of their names (the reference's
  * order among equal dtypes), the header padded with spaces to a multiple of 8
@@ -49,7 +52,17 @@ const READERS: Record<string, { bytes: number; read: (v: DataView, at: number) =
   F64: { bytes: 8, read: (v, at) => v.getFloat64(at, true) },
   F16: { bytes: 2, read: (v, at) => float16(v.getUint16(at, true)) },
   BF16: { bytes: 2, read: (v, at) => bfloat16(v.getUint16(at, true)) },
+  I64: { bytes: 8, read: (v, at) => exactInteger(v.getBigInt64(at, true)) },
+  I32: { bytes: 4, read: (v, at) => exactInteger(BigInt(v.getInt32(at, true))) },
 };
+
+/** Largest integer magnitude up to which float32 holds every integer. */
+const FLOAT32_EXACT_INTEGER = 2n ** 24n;
+
+/** `v` as a number, or NaN (refused by the caller) when float32 would not hold it exactly. */
+function exactInteger(v: bigint): number {
+  return v <= FLOAT32_EXACT_INTEGER && v >= -FLOAT32_EXACT_INTEGER ? Number(v) : Number.NaN;
+}
 
 function fail(what: string): never {
   throw new KanError(`safetensors: ${what}`);
@@ -236,6 +249,15 @@ export function decodeSafetensors(bytes: Uint8Array): { dict: StateDict; metadat
     const data = new Float32Array(count);
     const at = dataStart + Number(t.begin);
     for (let i = 0; i < count; i++) data[i] = read(view, at + i * size);
+    if (t.dtype.startsWith("I")) {
+      const bad = data.findIndex(Number.isNaN);
+      if (bad >= 0) {
+        fail(
+          `entry ${quote(t.name)} (${t.dtype}) holds a value at flat index ${bad} beyond +-2^24: valid in ` +
+            `safetensors, but unsupported here (this module holds values as float32, exact for integers up to 2^24)`,
+        );
+      }
+    }
     return [t.name, { shape: t.shape.map(Number), data }];
   }));
   return { dict, metadata: Object.fromEntries(header.metadata) };
