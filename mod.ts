@@ -31,6 +31,13 @@ export { Linear, type LinearOptions } from "./src/layers/linear.ts";
 export { ChebyKAN, type ChebyKANOptions } from "./src/layers/cheby_kan.ts";
 export { JacobiKAN, type JacobiKANOptions } from "./src/layers/jacobi_kan.ts";
 export { FourierKAN, type FourierKANOptions } from "./src/layers/fourier_kan.ts";
+export { WAV_KAN_OPTIONS, type WaveletType, WavKAN, type WavKANOptions } from "./src/layers/wav_kan.ts";
+export {
+  RATIONAL_KAN_OPTIONS,
+  RationalKAN,
+  type RationalKANOptions,
+  type RationalMode,
+} from "./src/layers/rational_kan.ts";
 export type { Activation } from "./src/layers/reference_ops.ts";
 export { type LoadStateDictOptions, Module, type StateDictOptions } from "./src/layers/module.ts";
 export { Layer } from "./src/layers/layer.ts";
@@ -72,4 +79,5 @@ export type { ReferenceLayer, ReferenceTrace, Trace } from "./src/layers/layer.t
 export type { ParameterBlock } from "./src/layers/parameter.ts";
 export type { NormalizedBasisLayer, NormalizedBasisParameters } from "./src/layers/normalized_basis_layer.ts";
 export type { CoefficientLayer, CoefficientParameters } from "./src/layers/coefficient_layer.ts";
+export type { EdgeFunction } from "./src/basis/edge_function.ts";
 export type { GradientPartials } from "./src/train/optimizer.ts";

@@ -8,7 +8,7 @@
  * Run: deno task bench (or deno bench --allow-env bench/grid_sweep_bench.ts)
  */
 
-import { Gpu, kan, type KanOptions, Tensor } from "../mod.ts";
+import { Gpu, kan, type KanOptions, MEMBERS, Tensor } from "../mod.ts";
 
 const gpu = await Gpu.request();
 const software = gpu.adapterInfo.isFallbackAdapter;
@@ -23,12 +23,10 @@ function random(n: number, seed: number): Float32Array {
 
 const x = Tensor.from(gpu, random(BATCH * WIDTHS[0], 1), [BATCH, WIDTHS[0]]);
 const dy = Tensor.from(gpu, random(BATCH * WIDTHS[2], 2), [BATCH, WIDTHS[2]]);
-const members: [string, (g: number) => KanOptions][] = [
-  ["BSplineKAN", (g) => ({ basis: "bspline", gridSize: g, splineOrder: 3 })],
-  ["ReLUKAN", (g) => ({ basis: "relu", g, k: 3 })],
-  ["FastKAN", (g) => ({ basis: "fast", numGrids: g + 3 })],
-  ["FasterKAN", (g) => ({ basis: "faster", numGrids: g + 3 })],
-];
+// Every member with a grid (or degree), configured as the fitting experiment configures it for G.
+const members: [string, (g: number) => KanOptions][] = MEMBERS.filter((m) => m.gridOption !== null).map((
+  m,
+) => [m.className, (g) => ({ basis: m.basis, ...m.fittingOptions(g) }) as KanOptions]);
 
 for (const [name, options] of members) {
   for (const g of [5, 20, 50, 200]) {

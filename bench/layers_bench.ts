@@ -43,6 +43,11 @@ const members: [string, Omit<KanOptions, "seed">][] = [
   ["FastKAN (8 grids)", { basis: "fast" }],
   ["FasterKAN (8 grids)", { basis: "faster" }],
   ["ReLUKAN (g=5, k=3)", { basis: "relu" }],
+  ["WavKAN (Mexican hat)", { basis: "wavelet" }],
+  ["ChebyKAN (degree 4)", { basis: "chebyshev" }],
+  ["JacobiKAN (degree 3, a = b = 1)", { basis: "jacobi" }],
+  ["FourierKAN (gridsize 5)", { basis: "fourier" }],
+  ["RationalKAN (8 groups, GELU start)", { basis: "rational" }],
 ];
 
 for (const shape of shapes) {

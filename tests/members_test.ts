@@ -14,7 +14,18 @@ import { testGpu } from "./helpers.ts";
 const gpu = await testGpu();
 
 Deno.test("members: each basis builds its own class, and the experiments use the same list and labels", async () => {
-  assertEquals([...BASIS_NAMES], ["bspline", "fast", "faster", "relu", "mlp"]);
+  assertEquals([...BASIS_NAMES], [
+    "bspline",
+    "fast",
+    "faster",
+    "relu",
+    "chebyshev",
+    "jacobi",
+    "fourier",
+    "wavelet",
+    "rational",
+    "mlp",
+  ]);
   assertEquals([...FIT_MODELS], [...BASIS_NAMES]);
   assertEquals(new Set(MEMBERS.map((m) => m.label)).size, MEMBERS.length);
   for (const m of MEMBERS) {
@@ -42,7 +53,10 @@ Deno.test("members: each basis builds its own class, and the experiments use the
       new RegExp(`option "${name}" belongs to basis .*"${foreign.basis}"`),
     );
   }
-  assertThrows(() => member("cnn" as never), /member: basis must be one of bspline, fast, faster, relu, mlp/);
+  assertThrows(
+    () => member("cnn" as never),
+    /member: basis must be one of bspline, fast, faster, relu, chebyshev, jacobi, fourier, wavelet, rational, mlp/,
+  );
   // The fitting configuration: no LayerNorm on one input, and the model fits [1, 1] data.
   const f1 = FUNCTIONS.f1;
   for (const basis of FIT_MODELS) {

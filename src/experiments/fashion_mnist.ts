@@ -71,6 +71,7 @@ export async function runFashionMnist(
       progress: "none",
     });
     const seconds = (performance.now() - start) / 1000;
+    net.eval(); // running statistics (WavKAN), as PyTorch users evaluate
     const test = await net.evaluate(tx, ty, "crossEntropy");
     return {
       model,

@@ -116,6 +116,7 @@ export async function runFit(
     const start = performance.now();
     await net.fit({ x, y, loss: "mse", optimizer, steps, logEvery: steps, progress: "none" });
     const seconds = (performance.now() - start) / 1000;
+    net.eval(); // running statistics (WavKAN), as PyTorch users evaluate
     const trainMse = (await net.evaluate(x, y, "mse")).loss;
     const testMse = (await net.evaluate(tx, ty, "mse")).loss;
     const out = net.forward(px);

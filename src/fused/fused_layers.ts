@@ -18,6 +18,7 @@ import type { Linear } from "../layers/linear.ts";
 import type { Parameter, ParameterBlock } from "../layers/parameter.ts";
 import type { Activation } from "../layers/reference_ops.ts";
 import type { ReLUKAN } from "../layers/relu_kan.ts";
+import type { CoefficientLayer } from "../layers/coefficient_layer.ts";
 
 /** The parts of a fused layer: which of `y = sum phi(u) W + base(x) Wb + bias` it has. */
 export interface FusedLayer {
@@ -103,6 +104,22 @@ export function describeLayer(layer: Layer): FusedLayer | null {
       bias: offsetOf(named, "equal_size_conv.bias"),
       layerNorm: null,
       basisParams: named.get("phase_low")!.trainable || named.get("phase_height")!.trainable,
+    };
+  }
+  if (layer.kind === "ChebyKAN" || layer.kind === "JacobiKAN" || layer.kind === "FourierKAN") {
+    const coefficients = layer as CoefficientLayer;
+    return {
+      ...common,
+      kind: "basis",
+      basis: coefficients.basis,
+      data: -1,
+      weight: coefficients.coefficients.offset,
+      scaler: -1,
+      base: null,
+      baseWeight: -1,
+      bias: offsetOf(named, "bias"),
+      layerNorm: null,
+      basisParams: false,
     };
   }
   if (layer.kind === "Linear") {

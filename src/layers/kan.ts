@@ -26,6 +26,11 @@ import type { Layer } from "./layer.ts";
 import { ACTIVATION, type LinearOptions } from "./linear.ts";
 import { BASIS_NAMES, type BasisName, member, MEMBERS } from "./members.ts";
 import type { ReLUKANOptions } from "./relu_kan.ts";
+import type { ChebyKANOptions } from "./cheby_kan.ts";
+import type { JacobiKANOptions } from "./jacobi_kan.ts";
+import type { FourierKANOptions } from "./fourier_kan.ts";
+import type { WavKANOptions } from "./wav_kan.ts";
+import type { RationalKANOptions } from "./rational_kan.ts";
 import { Sequential } from "./sequential.ts";
 
 export type { BasisName } from "./members.ts";
@@ -33,7 +38,18 @@ export type { BasisName } from "./members.ts";
 /** Options of {@linkcode kan}: the basis and that layer type's options. */
 export type KanOptions =
   & { basis: BasisName }
-  & (BSplineKANOptions | FastKANOptions | FasterKANOptions | ReLUKANOptions | LinearOptions);
+  & (
+    | BSplineKANOptions
+    | FastKANOptions
+    | FasterKANOptions
+    | ReLUKANOptions
+    | LinearOptions
+    | ChebyKANOptions
+    | JacobiKANOptions
+    | FourierKANOptions
+    | WavKANOptions
+    | RationalKANOptions
+  );
 
 const BASIS: Rule<BasisName> = oneOf(BASIS_NAMES);
 

@@ -17,9 +17,24 @@ import { FASTER_KAN_OPTIONS, FasterKAN, type FasterKANOptions } from "./faster_k
 import type { Layer } from "./layer.ts";
 import { Linear, LINEAR_OPTIONS, type LinearOptions } from "./linear.ts";
 import { RELU_KAN_OPTIONS, ReLUKAN, type ReLUKANOptions } from "./relu_kan.ts";
+import { CHEBY_KAN_OPTIONS, ChebyKAN, type ChebyKANOptions } from "./cheby_kan.ts";
+import { JACOBI_KAN_OPTIONS, JacobiKAN, type JacobiKANOptions } from "./jacobi_kan.ts";
+import { FOURIER_KAN_OPTIONS, FourierKAN, type FourierKANOptions } from "./fourier_kan.ts";
+import { WAV_KAN_OPTIONS, WavKAN, type WavKANOptions } from "./wav_kan.ts";
+import { RATIONAL_KAN_OPTIONS, RationalKAN, type RationalKANOptions } from "./rational_kan.ts";
 
 /** The family members `kan()` builds: the `basis` option, and the command line's `--model`. */
-export type BasisName = "bspline" | "fast" | "faster" | "relu" | "mlp";
+export type BasisName =
+  | "bspline"
+  | "fast"
+  | "faster"
+  | "relu"
+  | "chebyshev"
+  | "jacobi"
+  | "fourier"
+  | "wavelet"
+  | "rational"
+  | "mlp";
 
 /** One member of the family. */
 export interface FamilyMember {
@@ -127,6 +142,75 @@ export const MEMBERS: readonly FamilyMember[] = [
     build: (gpu, a, b, o) => new ReLUKAN(gpu, a, b, o as ReLUKANOptions),
   },
   {
+    basis: "chebyshev",
+    className: "ChebyKAN",
+    label: "ChebyKAN",
+    reference: "ChebyKAN ChebyKANLayer",
+    options: CHEBY_KAN_OPTIONS,
+    gridOption: "degree",
+    orderOption: null,
+    layerNorm: false,
+    // As many functions per input as the B-spline KAN of order 3 (G + 3).
+    fittingOptions: (grid) => ({ degree: grid + 2 }),
+    fittingWidth: (w) => [...w],
+    build: (gpu, a, b, o) => new ChebyKAN(gpu, a, b, o as ChebyKANOptions),
+  },
+  {
+    basis: "jacobi",
+    className: "JacobiKAN",
+    label: "JacobiKAN",
+    reference: "JacobiKAN JacobiKANLayer",
+    options: JACOBI_KAN_OPTIONS,
+    gridOption: "degree",
+    orderOption: null,
+    layerNorm: false,
+    fittingOptions: (grid) => ({ degree: grid + 2 }),
+    fittingWidth: (w) => [...w],
+    build: (gpu, a, b, o) => new JacobiKAN(gpu, a, b, o as JacobiKANOptions),
+  },
+  {
+    basis: "fourier",
+    className: "FourierKAN",
+    label: "FourierKAN",
+    reference: "FourierKAN NaiveFourierKANLayer",
+    options: FOURIER_KAN_OPTIONS,
+    gridOption: "gridsize",
+    orderOption: null,
+    layerNorm: false,
+    // 2 * gridsize functions per input: about G + 3, as the B-spline KAN of order 3.
+    fittingOptions: (grid) => ({ gridsize: Math.ceil((grid + 3) / 2) }),
+    fittingWidth: (w) => [...w],
+    build: (gpu, a, b, o) => new FourierKAN(gpu, a, b, o as FourierKANOptions),
+  },
+  {
+    basis: "wavelet",
+    className: "WavKAN",
+    label: "Wav-KAN",
+    reference: "Wav-KAN KANLinear",
+    options: WAV_KAN_OPTIONS,
+    gridOption: null,
+    orderOption: null,
+    layerNorm: false,
+    // No grid: one wavelet per edge, scaled and translated; the default Mexican hat.
+    fittingOptions: () => ({}),
+    fittingWidth: (w) => [...w],
+    build: (gpu, a, b, o) => new WavKAN(gpu, a, b, o as WavKANOptions),
+  },
+  {
+    basis: "rational",
+    className: "RationalKAN",
+    label: "GR-KAN (rational)",
+    reference: "KAT KAT_Group + nn.Linear",
+    options: RATIONAL_KAN_OPTIONS,
+    gridOption: null,
+    orderOption: null,
+    layerNorm: false,
+    // No grid: a trainable rational per group of inputs, then a linear map; an MLP's widths, as KAT's.
+    fittingOptions: () => ({}),
+    fittingWidth: (w) => [w[0], 64, 64, w[w.length - 1]],
+    build: (gpu, a, b, o) => new RationalKAN(gpu, a, b, o as RationalKANOptions),
+  },
+  {
     basis: "mlp",
     className: "Linear",
     label: "MLP",
@@ -150,7 +234,7 @@ export const MEMBERS: readonly FamilyMember[] = [
  * @example
  * ```ts
  * import { BASIS_NAMES } from "./members.ts";
- * console.log(BASIS_NAMES.join(", ")); // "bspline, fast, faster, relu, mlp"
+ * console.log(BASIS_NAMES.join(", ")); // "bspline, fast, faster, relu, chebyshev, jacobi, fourier, wavelet, rational, mlp"
  * ```
  */
 export const BASIS_NAMES: readonly BasisName[] = MEMBERS.map((m) => m.basis);

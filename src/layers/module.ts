@@ -19,7 +19,8 @@ import type { LossName } from "../train/loss.ts";
 import type { ReferenceLayer, Trace } from "./layer.ts";
 import { loadState, type Parameter, readNamed, type StateDict } from "./parameter.ts";
 import { countParameters, formatSummary, type ParameterCount, type SummaryLayer } from "./model_summary.ts";
-import { flattenRows } from "../validate.ts";
+import { describe, flattenRows } from "../validate.ts";
+import { KanError } from "../errors.ts";
 
 /** Options of {@linkcode Module.stateDict}. */
 export interface StateDictOptions {
@@ -55,6 +56,16 @@ export abstract class Module {
    * qualifies; set it to false to run the layer-by-layer kernels.
    */
   fused = true;
+  /**
+   * Training mode (true, the default, as a new PyTorch module) or evaluation
+   * mode; set by {@linkcode train} and {@linkcode eval}. Only layers with
+   * running statistics (`WavKAN`'s BatchNorm1d) read it: in training mode
+   * they normalize by the batch and move their running statistics, in
+   * evaluation mode they use them. As in PyTorch, `fit`, `evaluate` and
+   * `predict` leave the mode as it is: call `model.eval()` before
+   * evaluating and `model.train()` before training again.
+   */
+  training = true;
   /** The GPU it lives on. */
   abstract readonly gpu: Gpu;
   /** Input width. */
@@ -230,6 +241,44 @@ export abstract class Module {
   summary(): string {
     const layers = (this as unknown as { layers?: readonly SummaryLayer[] }).layers;
     return formatSummary(layers ?? [this as unknown as SummaryLayer]);
+  }
+
+  /**
+   * Sets training mode (`mode` true, the default) or evaluation mode, as
+   * PyTorch's `module.train(mode)`; returns the module. A model passes it on
+   * to its layers; it changes nothing in layers without running statistics.
+   *
+   * @example
+   * ```ts
+   * import { Gpu, kan } from "../../mod.ts";
+   * const gpu = await Gpu.request();
+   * const model = kan(gpu, [2, 3, 1], { basis: "bspline" });
+   * console.log(model.eval().training, model.train().training); // false true
+   * gpu.destroy();
+   * ```
+   */
+  train(mode = true): this {
+    if (typeof mode !== "boolean") {
+      throw new KanError(`train: mode must be true or false, got ${describe(mode)}`);
+    }
+    this.training = mode;
+    return this;
+  }
+
+  /**
+   * Sets evaluation mode, as PyTorch's `module.eval()` (`train(false)`); returns the module.
+   *
+   * @example
+   * ```ts
+   * import { Gpu, kan } from "../../mod.ts";
+   * const gpu = await Gpu.request();
+   * const model = kan(gpu, [2, 3, 1], { basis: "relu" }).eval();
+   * console.log(model.training); // false
+   * gpu.destroy();
+   * ```
+   */
+  eval(): this {
+    return this.train(false);
   }
 
   /** Records zeroing every gradient. */

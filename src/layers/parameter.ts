@@ -10,6 +10,7 @@ import type { Gpu } from "../gpu/gpu.ts";
 import type { BufferRange } from "../gpu/recorder.ts";
 import { shapeSize, Tensor } from "../tensor.ts";
 import { checkGpu, describe, FINITE, FLOAT32_MAX, isPlainObject, sameShape } from "../validate.ts";
+import { inverseAxes, permute } from "./layout.ts";
 
 /** One entry of a state dict: a shape and its row-major float32 data. */
 export interface StateEntry {
@@ -94,17 +95,42 @@ export class Parameter {
   readonly shape: readonly number[];
   /** Whether gradients are computed for it and an optimizer updates it. */
   trainable: boolean;
+  /**
+   * How the block holds it, when not as `shape` row-major: the block holds
+   * `permute(value, shape, axes)` (torch's `value.permute(axes)`), e.g. a
+   * reference's `[in, out, nBasis]` coefficients as the kernels' `[out, in, nBasis]`.
+   * State dicts and gradients are given and taken in `shape`'s layout.
+   */
+  readonly axes: readonly number[] | null;
   #block: ParameterBlock;
   #offset: number;
 
   /** A view; see the class doc. */
-  constructor(name: string, shape: readonly number[], block: ParameterBlock, offset = 0, trainable = true) {
+  constructor(
+    name: string,
+    shape: readonly number[],
+    block: ParameterBlock,
+    offset = 0,
+    trainable = true,
+    axes: readonly number[] | null = null,
+  ) {
     this.name = name;
     this.shape = shape;
     this.#block = block;
     this.#offset = offset;
     this.trainable = trainable;
+    this.axes = axes;
     block.views.add(this);
+  }
+
+  /** `data` (in `shape`'s layout) as the block holds it (see {@linkcode Parameter.axes}). */
+  toBlock(data: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer> {
+    return this.axes ? permute(data, this.shape, this.axes) : data;
+  }
+
+  /** `data` as the block holds it, in `shape`'s layout (see {@linkcode Parameter.axes}). */
+  fromBlock(data: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer> {
+    return this.axes ? permute(data, this.axes.map((a) => this.shape[a]), inverseAxes(this.axes)) : data;
   }
 
   /** The block holding it. */
@@ -185,7 +211,10 @@ export async function readNamed(
   const of = new Map(blocks.map((block, i) => [block, data[i]]));
   const dict: StateDict = {};
   for (const [key, p] of entries) {
-    dict[key] = { shape: [...p.shape], data: of.get(p.block)!.slice(p.offset, p.offset + p.size) };
+    dict[key] = {
+      shape: [...p.shape],
+      data: p.fromBlock(of.get(p.block)!.slice(p.offset, p.offset + p.size)),
+    };
   }
   return dict;
 }
@@ -246,7 +275,7 @@ export function loadState(named: ReadonlyMap<string, Parameter>, dict: StateDict
   }
   check?.();
   for (const [key, p] of named) {
-    const data = Float32Array.from(dict[key].data);
+    const data = p.toBlock(Float32Array.from(dict[key].data));
     p.block.value.gpu.write(p.block.value.buffer, p.offset * 4, data);
   }
 }

@@ -15,7 +15,7 @@ import { flattenParameters } from "./flat_parameters.ts";
 import { fusedForward, fusedModel } from "../fused/fused_step.ts";
 
 const LAYERS: Rule<readonly Layer[]> = {
-  expected: "a non-empty array of layers (BSplineKAN, FastKAN, FasterKAN, ReLUKAN, Linear)",
+  expected: "a non-empty array of layers (BSplineKAN, FastKAN, FasterKAN, ReLUKAN, WavKAN, Linear)",
   test: (v): v is readonly Layer[] => Array.isArray(v) && v.length > 0 && v.every((l) => l instanceof Layer),
 };
 
@@ -166,6 +166,13 @@ export class Sequential extends Module {
         };
       },
     };
+  }
+
+  /** Sets the mode of the model and of every layer (see `Module.train`). */
+  override train(mode = true): this {
+    super.train(mode);
+    for (const layer of this.layers) layer.train(mode);
+    return this;
   }
 
   /** Passes a loaded state dict on to each layer, with its key prefix. */

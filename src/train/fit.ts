@@ -61,6 +61,10 @@ export interface Trainable {
   readonly layers?: readonly Layer[];
   /** Whether the fused step may run (default true). */
   readonly fused?: boolean;
+  /** Whether it is in training mode (`module.train()` / `module.eval()`; layers with running statistics). */
+  readonly training?: boolean;
+  /** Sets training (true) or evaluation (false) mode. */
+  train?(mode: boolean): unknown;
 }
 
 /** Options of `fit`, as API.md gives them. */
@@ -410,7 +414,13 @@ class WeightSnapshot {
   }
 }
 
-/** Trains `model`; see {@linkcode FitOptions}. Every option is checked before any GPU work. */
+/**
+ * Trains `model`; see {@linkcode FitOptions}. Every option is checked before
+ * any GPU work. As a PyTorch training loop does, it runs the steps in
+ * training mode (`model.train()`: batch statistics, running statistics
+ * updated) and the validation in evaluation mode, and leaves the model in the
+ * mode it found it in.
+ */
 export async function fit(model: Trainable, options: FitOptions): Promise<FitHistory> {
   if (!isPlainObject(options)) {
     throw new KanError(`fit: expected an options object, got ${describe(options)}`);
@@ -458,6 +468,8 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
 
   const wasTrainable = parameters.map((p) => p.trainable);
   for (const p of frozen) p.trainable = false;
+  const wasTraining = model.training;
+  model.train?.(true);
   const history: FitHistory = { step: [], loss: [], validationStep: [], validationLoss: [] };
   const progress = new Progress(total, plan.progress);
   const lossOut = Tensor.zeros(gpu, [1]);
@@ -532,7 +544,9 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
       }
       let validationLoss: number | undefined;
       if (validated) {
+        model.train?.(false); // as a PyTorch validation loop: running statistics, not the batch's
         validationLoss = (await evaluateRows(model, validation.x, validation.y, loss, plan.fused)).loss;
+        model.train?.(true);
         if (!Number.isFinite(validationLoss)) {
           throw new KanError(
             `fit: the validation loss became ${validationLoss} after step ${step} (${optimizer.name}); lower the learning rate or check the data`,
@@ -569,6 +583,7 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
     snapshot?.dispose();
     lossOut.dispose();
     parameters.forEach((p, i) => p.trainable = wasTrainable[i]);
+    if (wasTraining !== undefined) model.train?.(wasTraining);
   }
   return history;
 }
