@@ -13,7 +13,8 @@
  */
 
 // Pinned here, where only this test uses it (an import-map entry in deno.json would do as well).
-import puppeteer from "puppeteer-core";
+// deno-lint-ignore no-import-prefix -- inline, so that only this test fetches it
+import puppeteer from "npm:puppeteer-core@25.16.0";
 import { decodeSafetensors, type Gpu } from "../mod.ts";
 import { type DemoResult, fromBase64, trainDemo } from "../examples/browser/demo.ts";
 import { assert, assertEquals } from "./assert.ts";

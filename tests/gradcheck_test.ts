@@ -6,7 +6,7 @@
  */
 
 import { BSplineKAN, FasterKAN, FastKAN, type Gpu, type Layer, Linear, ReLUKAN } from "../mod.ts";
-import { type ReferenceLayer } from "../kernels.ts";
+import type { ReferenceLayer } from "../mod.ts";
 import type { Basis } from "../src/basis/basis.ts";
 import { bsplineBasis, uniformKnots } from "../src/basis/bspline.ts";
 import { gaussianRbfBasis } from "../src/basis/gaussian_rbf.ts";

