@@ -34,29 +34,11 @@ export { axpy } from "./src/ops/axpy.ts";
 export { ParameterBlock } from "./src/layers/parameter.ts";
 export { NormalizedBasisLayer, type NormalizedBasisParameters } from "./src/layers/normalized_basis_layer.ts";
 export { clipGradNormReference, GradNormClipper } from "./src/train/clip_grad_norm.ts";
-export { CoefficientLayer, coefficientParameter } from "./src/layers/coefficient_layer.ts";
-export { inverseAxes, permute } from "./src/layers/layout.ts";
-export { chebyshevAngle, chebyshevBasis } from "./src/basis/chebyshev.ts";
+export { CoefficientLayer } from "./src/layers/coefficient_layer.ts";
+export { chebyshevBasis } from "./src/basis/chebyshev.ts";
 export { jacobiBasis, jacobiPolynomial } from "./src/basis/jacobi.ts";
 export { fourierBasis } from "./src/basis/fourier.ts";
 export type { LayerDims } from "./src/layers/split_plan.ts";
 export { psi, WAVELET_TYPES, waveletEdge } from "./src/basis/wavelet.ts";
-export {
-  edgeBackwardReference,
-  edgeForward,
-  edgeForwardReference,
-  edgeGradInput,
-  edgeGradParams,
-  type EdgePlan,
-  edgePlan,
-} from "./src/layers/edge_linear.ts";
-export {
-  BATCH_NORM_EPS,
-  BATCH_NORM_MOMENTUM,
-  batchNormBackward,
-  batchNormBackwardReference,
-  batchNormForward,
-  batchNormReference,
-  batchNormStatsSize,
-  type BatchNormTrace,
-} from "./src/layers/batch_norm.ts";
+export type { EdgePlan } from "./src/layers/edge_linear.ts";
+export { BATCH_NORM_EPS, BATCH_NORM_MOMENTUM, type BatchNormTrace } from "./src/layers/batch_norm.ts";

@@ -1,7 +1,10 @@
 /**
- * Kolmogorov–Arnold Networks (KAN, FastKAN, FasterKAN, ReLU-KAN) and an MLP
- * baseline, trained and run on the GPU through the WebGPU built into Deno,
- * with WGSL compute kernels.
+ * The Kolmogorov–Arnold Network family (KAN with B-splines, FastKAN,
+ * FasterKAN, ReLU-KAN, ChebyKAN, JacobiKAN, FourierKAN, Wav-KAN, the
+ * group-rational KAN) and an MLP baseline, trained and run on the GPU through
+ * WebGPU (Deno's, or a browser's), with WGSL compute kernels: models, layers,
+ * optimizers, schedules, training, checkpoints and errors. Kernel writers
+ * import `./kernels.ts` (the package's `"./kernels"`).
  *
  * @example
  * ```ts
