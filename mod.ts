@@ -49,7 +49,7 @@ export { SGD, type SGDOptions } from "./src/train/sgd.ts";
 export { Adam, type AdamOptions, type AdamSettings, AdamW } from "./src/train/adam.ts";
 export { LBFGS, type LBFGSOptions } from "./src/train/lbfgs.ts";
 export type { LbfgsSettings } from "./src/train/lbfgs_core.ts";
-export type { ClosureOptimizer, GpuOptimizer } from "./src/train/optimizer.ts";
+export { type ClosureOptimizer, type GpuOptimizer, LearningRate } from "./src/train/optimizer.ts";
 export type { Evaluation, FitHistory, FitOptions, FitProgress, Trainable } from "./src/train/fit.ts";
 export {
   cosineDecay,

@@ -23,6 +23,7 @@ import {
   dispatchRuns,
   type GpuOptimizer,
   type GradientPartials,
+  LearningRate,
   optimizerSpecs,
   type UpdateRun,
   updateRuns,
@@ -101,12 +102,11 @@ function settings(name: string, options: AdamOptions, decoupled: boolean): AdamS
  * console.log(new Adam({ lr: 1e-3 }).settings);
  * ```
  */
-export class Adam implements GpuOptimizer {
+export class Adam extends LearningRate implements GpuOptimizer {
   /** "Adam" or "AdamW". */
   readonly name: string;
   /** The options in force. */
   readonly settings: Readonly<AdamSettings>;
-  #lr: number;
   #state = new BlockState(2);
   #steps = new Map<Parameter, number>();
   #parameters: readonly Parameter[] = [];
@@ -114,25 +114,11 @@ export class Adam implements GpuOptimizer {
 
   /** See {@linkcode AdamOptions}. */
   constructor(options: AdamOptions = {}, decoupled = false) {
-    this.name = check("Adam: decoupled", decoupled, BOOLEAN) ? "AdamW" : "Adam";
-    this.settings = settings(this.name, options, decoupled);
-    this.#lr = this.settings.lr;
-  }
-
-  /** The learning rate it was made with: a schedule's `baseLr`. */
-  get baseLr(): number {
-    return this.settings.lr;
-  }
-
-  /**
-   * The learning rate of the next step (`settings.lr` until set; a schedule
-   * sets it before every step, as PyTorch's schedulers set `param_groups`).
-   */
-  get lr(): number {
-    return this.#lr;
-  }
-  set lr(value: number) {
-    this.#lr = check(`${this.name}: lr`, value, POSITIVE);
+    const name = check("Adam: decoupled", decoupled, BOOLEAN) ? "AdamW" : "Adam";
+    const resolved = settings(name, options, decoupled);
+    super(resolved.lr);
+    this.name = name;
+    this.settings = resolved;
   }
 
   /**
@@ -149,7 +135,7 @@ export class Adam implements GpuOptimizer {
       this.#loaded = null;
     }
     this.#parameters = [...parameters];
-    const s = { ...this.settings, lr: this.#lr };
+    const s = { ...this.settings, lr: this.lr };
     for (const p of parameters) {
       if (p.trainable && p.size > 0) this.#steps.set(p, (this.#steps.get(p) ?? 0) + 1);
     }
@@ -219,11 +205,11 @@ export class Adam implements GpuOptimizer {
   async stateDict(): Promise<StateDict> {
     const names = ["exp_avg", "exp_avg_sq"];
     if (this.#loaded) {
-      const header = headerEntries(this.name, this.#lr, this.#settingsList(), this.#loaded.sizes);
+      const header = headerEntries(this.name, this.lr, this.#settingsList(), this.#loaded.sizes);
       return { ...header, ...copyEntries(this.#loaded.dict) };
     }
     const sizes = this.#parameters.map((p) => p.size);
-    const header = headerEntries(this.name, this.#lr, this.#settingsList(), sizes);
+    const header = headerEntries(this.name, this.lr, this.#settingsList(), sizes);
     const state = await parameterStateEntries(
       this.#state,
       this.#parameters,
@@ -265,7 +251,7 @@ export class Adam implements GpuOptimizer {
     checkLoadParameters(owner, sizes, parameters);
     this.dispose();
     this.#loaded = loaded;
-    this.#lr = lr;
+    this.lr = lr;
   }
 
   /** Releases the moments (and forgets the step counts). */

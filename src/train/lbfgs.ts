@@ -13,7 +13,7 @@ import type { BufferRange } from "../gpu/recorder.ts";
 import { countsEntry, float64Entry, StateDictReader } from "../io/checkpoint_entries.ts";
 import type { Parameter, StateDict } from "../layers/parameter.ts";
 import { Tensor } from "../tensor.ts";
-import { type ClosureOptimizer, trainableRanges } from "./optimizer.ts";
+import { type ClosureOptimizer, LearningRate, trainableRanges } from "./optimizer.ts";
 import { checkLoadParameters, checkParameterSizes, headerEntries, readHeader } from "./optimizer_state.ts";
 import {
   type Evaluated,
@@ -22,7 +22,7 @@ import {
   lbfgsStep,
   newLbfgsState,
 } from "./lbfgs_core.ts";
-import { check, checkOptions, COUNT, NON_NEGATIVE, oneOf, option, POSITIVE, type Rule } from "../validate.ts";
+import { checkOptions, COUNT, NON_NEGATIVE, oneOf, option, POSITIVE, type Rule } from "../validate.ts";
 
 const LINE_SEARCH: Rule<"strong_wolfe" | null> = oneOf<"strong_wolfe" | null>(["strong_wolfe", null]);
 
@@ -66,12 +66,11 @@ const OPTION_NAMES = [
  * console.log(new LBFGS({ historySize: 10 }).settings.lineSearch); // "strong_wolfe"
  * ```
  */
-export class LBFGS implements ClosureOptimizer {
+export class LBFGS extends LearningRate implements ClosureOptimizer {
   /** "LBFGS". */
   readonly name = "LBFGS";
   /** The options in force. */
   readonly settings: Readonly<LbfgsSettings>;
-  #lr: number;
   #state: LbfgsState = newLbfgsState();
   /** The sizes of the parameters of its last step (or of the loaded state). */
   #sizes: number[] = [];
@@ -82,7 +81,7 @@ export class LBFGS implements ClosureOptimizer {
   constructor(options: LBFGSOptions = {}) {
     checkOptions("LBFGS", options, OPTION_NAMES);
     const maxIter = option("LBFGS", options, "maxIter", COUNT, 20);
-    this.settings = {
+    const resolved: LbfgsSettings = {
       lr: option("LBFGS", options, "lr", POSITIVE, 1),
       maxIter,
       maxEval: option("LBFGS", options, "maxEval", COUNT, Math.floor(maxIter * 5 / 4)),
@@ -92,20 +91,8 @@ export class LBFGS implements ClosureOptimizer {
       toleranceYs: option("LBFGS", options, "toleranceYs", NON_NEGATIVE, 1e-10),
       lineSearch: option("LBFGS", options, "lineSearch", LINE_SEARCH, "strong_wolfe"),
     };
-    this.#lr = this.settings.lr;
-  }
-
-  /** The learning rate it was made with: a schedule's `baseLr`. */
-  get baseLr(): number {
-    return this.settings.lr;
-  }
-
-  /** The learning rate of the next step (`settings.lr` until set; a schedule sets it before every step). */
-  get lr(): number {
-    return this.#lr;
-  }
-  set lr(value: number) {
-    this.#lr = check("LBFGS: lr", value, POSITIVE);
+    super(resolved.lr);
+    this.settings = resolved;
   }
 
   /**
@@ -158,7 +145,7 @@ export class LBFGS implements ClosureOptimizer {
         const values = await flat.read();
         return { loss: values[0], grad: Float64Array.from(values.subarray(1)) };
       };
-      const loss = await lbfgsStep({ ...this.settings, lr: this.#lr }, this.#state, x, evaluate);
+      const loss = await lbfgsStep({ ...this.settings, lr: this.lr }, this.#state, x, evaluate);
       write(x);
       return loss;
     } finally {
@@ -209,7 +196,7 @@ export class LBFGS implements ClosureOptimizer {
       return float64Entry(all, [h, n]);
     };
     const dict: StateDict = {
-      ...headerEntries(this.name, this.#lr, this.#settingsList(), this.#sizes),
+      ...headerEntries(this.name, this.lr, this.#settingsList(), this.#sizes),
       "state.func_evals": countsEntry([st.funcEvals]),
       "state.n_iter": countsEntry([st.nIter]),
       "state.t": float64Entry([st.t], []),
@@ -293,7 +280,7 @@ export class LBFGS implements ClosureOptimizer {
     this.#state = state;
     this.#sizes = sizes;
     this.#checkSizes = true;
-    this.#lr = lr;
+    this.lr = lr;
   }
 
   /** Forgets the curvature history. */

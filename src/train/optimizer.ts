@@ -11,6 +11,7 @@ import { linearGrid } from "../gpu/params.ts";
 import type { BufferRange, ParamValues } from "../gpu/recorder.ts";
 import type { Parameter, ParameterBlock, StateDict } from "../layers/parameter.ts";
 import { Tensor } from "../tensor.ts";
+import { check, POSITIVE } from "../validate.ts";
 import updateRunsSource from "../../shaders/train/update_runs.wgsl" with { type: "text" };
 
 /** A contiguous trainable run of a block: `count` floats from `offset`. */
@@ -217,6 +218,43 @@ export interface ClosureOptimizer {
   loadStateDict(dict: StateDict, parameters?: readonly Parameter[]): void;
   /** Releases its state. */
   dispose(): void;
+}
+
+/**
+ * What every optimizer shares about its learning rate: the one it was made
+ * with (`baseLr`) and the next step's (`lr`, which schedules set).
+ *
+ * @example
+ * ```ts
+ * import { SGD } from "../../mod.ts";
+ * const optimizer = new SGD({ lr: 0.1 });
+ * optimizer.lr = 0.05; // as a scheduler sets param_groups[0]["lr"]
+ * console.log(optimizer.baseLr, optimizer.lr); // 0.1 0.05
+ * ```
+ */
+export abstract class LearningRate {
+  /** Its name, for messages. */
+  abstract readonly name: string;
+  /** The learning rate it was made with: a schedule's `baseLr`. */
+  readonly baseLr: number;
+  #lr: number;
+
+  /** Starts at `baseLr`. */
+  constructor(baseLr: number) {
+    this.baseLr = baseLr;
+    this.#lr = baseLr;
+  }
+
+  /**
+   * The learning rate of the next step (`baseLr` until set; a schedule sets
+   * it before every step, as PyTorch's schedulers set `param_groups`).
+   */
+  get lr(): number {
+    return this.#lr;
+  }
+  set lr(value: number) {
+    this.#lr = check(`${this.name}: lr`, value, POSITIVE);
+  }
 }
 
 /** Zeroed state tensors per block (momentum buffers, moments), created on first use. */

@@ -11,7 +11,6 @@ import { StateDictReader } from "../io/checkpoint_entries.ts";
 import type { Parameter, StateDict } from "../layers/parameter.ts";
 import {
   BOOLEAN,
-  check,
   checkOptions,
   FRACTION,
   NON_NEGATIVE,
@@ -25,6 +24,7 @@ import {
   dispatchRuns,
   type GpuOptimizer,
   type GradientPartials,
+  LearningRate,
   optimizerSpecs,
   type UpdateRun,
   updateRuns,
@@ -70,12 +70,11 @@ const SPECS = optimizerSpecs("sgd", source, ["uniform", "storage", "storage", "s
  * console.log(optimizer.name);
  * ```
  */
-export class SGD implements GpuOptimizer {
+export class SGD extends LearningRate implements GpuOptimizer {
   /** "SGD". */
   readonly name = "SGD";
   /** The options in force. */
   readonly options: Readonly<Required<SGDOptions>>;
-  #lr: number;
   #state = new BlockState(1);
   #stepped = new Set<Parameter>();
   #parameters: readonly Parameter[] = [];
@@ -84,33 +83,21 @@ export class SGD implements GpuOptimizer {
   /** See {@linkcode SGDOptions}. */
   constructor(options: SGDOptions) {
     checkOptions("SGD", options, ["lr", "momentum", "dampening", "weightDecay", "nesterov"]);
-    this.options = {
+    const resolved = {
       lr: requiredOption("SGD", options, "lr", POSITIVE),
       momentum: option("SGD", options, "momentum", FRACTION, 0),
       dampening: option("SGD", options, "dampening", UNIT_INTERVAL, 0),
       weightDecay: option("SGD", options, "weightDecay", NON_NEGATIVE, 0),
       nesterov: option("SGD", options, "nesterov", BOOLEAN, false),
     };
+    super(resolved.lr);
+    this.options = resolved;
     if (this.options.nesterov && (this.options.momentum <= 0 || this.options.dampening !== 0)) {
       throw new KanError(
         `SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got momentum ${this.options.momentum} ` +
           `and dampening ${this.options.dampening}`,
       );
     }
-    this.#lr = this.options.lr;
-  }
-
-  /** The learning rate it was made with: a schedule's `baseLr`. */
-  get baseLr(): number {
-    return this.options.lr;
-  }
-
-  /** The learning rate of the next step (`options.lr` until set; a schedule sets it before every step). */
-  get lr(): number {
-    return this.#lr;
-  }
-  set lr(value: number) {
-    this.#lr = check("SGD: lr", value, POSITIVE);
   }
 
   /**
@@ -127,7 +114,7 @@ export class SGD implements GpuOptimizer {
       this.#loaded = null;
     }
     this.#parameters = [...parameters];
-    const o = { ...this.options, lr: this.#lr };
+    const o = { ...this.options, lr: this.lr };
     const header: ParamValues = {
       layout: "uuffffuu",
       values: [
@@ -187,11 +174,11 @@ export class SGD implements GpuOptimizer {
    */
   async stateDict(): Promise<StateDict> {
     if (this.#loaded) {
-      const header = headerEntries(this.name, this.#lr, this.#settingsList(), this.#loaded.sizes);
+      const header = headerEntries(this.name, this.lr, this.#settingsList(), this.#loaded.sizes);
       return { ...header, ...copyEntries(this.#loaded.dict) };
     }
     const sizes = this.#parameters.map((p) => p.size);
-    const header = headerEntries(this.name, this.#lr, this.#settingsList(), sizes);
+    const header = headerEntries(this.name, this.lr, this.#settingsList(), sizes);
     const state = await parameterStateEntries(
       this.#state,
       this.#parameters,
@@ -228,7 +215,7 @@ export class SGD implements GpuOptimizer {
     checkLoadParameters(owner, sizes, parameters);
     this.dispose();
     this.#loaded = loaded;
-    this.#lr = lr;
+    this.lr = lr;
   }
 
   /** Releases the momentum buffers (and forgets which parameters have started). */
