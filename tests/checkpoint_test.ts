@@ -5,8 +5,9 @@
  * into a new model (another seed) and a new optimizer, `fit` 10 more: the
  * weights equal those of 20 steps straight, bit for bit (same kernels on the
  * same values in the same order: nothing may differ). Also across the fused
- * and the layer-by-layer step, with a frozen parameter, and every refusal
- * leaving model and optimizer as they were.
+ * and the layer-by-layer step, with a frozen parameter, every member of the
+ * family with a schedule, clipping, validation and minibatches, and every
+ * refusal leaving model and optimizer as they were.
  */
 
 import {
@@ -28,12 +29,13 @@ import { loadCheckpoint, saveCheckpoint } from "../src/io/checkpoint.ts";
 import { decodeCheckpoint, encodeCheckpoint, OPTIMIZER_PREFIX } from "../src/io/checkpoint_codec.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { seededUniform, testGpu } from "./helpers.ts";
+import { MEMBERS } from "../src/layers/members.ts";
 
 const gpu = await testGpu();
 const dir = await Deno.makeTempDir({ prefix: "kan-checkpoint-test-" });
 
 type Optimizer = GpuOptimizer | ClosureOptimizer;
-type Basis = "bspline" | "relu" | "mlp" | "fast";
+type Basis = (typeof MEMBERS)[number]["basis"];
 
 const OPTIMIZERS: Record<string, () => Optimizer> = {
   "SGD nesterov": () => new SGD({ lr: 0.05, momentum: 0.9, nesterov: true }),
@@ -150,6 +152,70 @@ Deno.test("checkpoint: shuffled minibatches with a schedule resume exactly with 
       for (const m of [straight, first, resumed]) m.dispose();
       for (const o of [o1, o2, o3]) o.dispose();
     }
+  }
+});
+
+Deno.test("every member: schedule, clipping, validation and minibatches resume exactly; predict; summary", async () => {
+  // The training loop's features on every member of the family, through a checkpoint cut mid-epoch.
+  const schedule = (step: number, baseLr: number) => baseLr * 0.9 ** step;
+  const validation = { x, y };
+  const extra = { batchSize: 8, seed: 2, schedule, clipGradNorm: 0.05, validation, validateEvery: 4 };
+  for (const { basis } of MEMBERS) {
+    const straight = model(basis, 1);
+    const o1 = new Adam({ lr: 1e-2 });
+    const history = await straight.fit({
+      x,
+      y,
+      loss: "mse",
+      optimizer: o1,
+      steps: 12,
+      progress: "none",
+      ...extra,
+    });
+    assertEquals(history.validationStep, [4, 8, 12], basis);
+    assert(history.validationLoss.every(Number.isFinite), `${basis}: ${history.validationLoss}`);
+    const first = model(basis, 1);
+    const o2 = new Adam({ lr: 1e-2 });
+    await first.fit({ x, y, loss: "mse", optimizer: o2, steps: 5, progress: "none", ...extra });
+    const path = `${dir}/member-${basis}.safetensors`;
+    await saveCheckpoint(path, { model: first, optimizer: o2, step: 5 });
+    const resumed = model(basis, 9);
+    const o3 = new Adam({ lr: 1e-2 });
+    const { step } = await loadCheckpoint(path, { model: resumed, optimizer: o3 });
+    await resumed.fit({
+      x,
+      y,
+      loss: "mse",
+      optimizer: o3,
+      steps: 7,
+      startStep: step,
+      progress: "none",
+      ...extra,
+    });
+    const expected = await straight.stateDict();
+    assertSameDict(`${basis}: 5 + checkpoint + 7 = 12`, await resumed.stateDict(), expected);
+    assert(
+      differences(await first.stateDict(), expected).length > 0,
+      `${basis}: steps 6..12 moved the weights`,
+    );
+    assertEquals(o3.lr, o1.lr, basis);
+    const rows = [[0.25, -0.5], [-0.75, 0.1]];
+    const predicted = await resumed.predict(rows);
+    const input = Tensor.from(gpu, rows.flat(), [2, 2]);
+    const output = resumed.forward(input);
+    assertEquals(predicted.flat(), [...await output.read()], basis);
+    input.dispose();
+    output.dispose();
+    const table = resumed.summary().split("\n");
+    assertEquals(table.length, 4, `${basis}: header, two layers, total`);
+    assert(table[1].includes(resumed.layers[0].kind), `${basis}: ${table[1]}`);
+    assertEquals(
+      resumed.parameterCount().total,
+      Object.values(expected).reduce((sum, e) => sum + e.data.length, 0),
+      basis,
+    );
+    for (const m of [straight, first, resumed]) m.dispose();
+    for (const o of [o1, o2, o3]) o.dispose();
   }
 });
 
