@@ -19,22 +19,28 @@ import {
   Adam,
   AdamW,
   BSplineKAN,
+  ChebyKAN,
   FasterKAN,
   FastKAN,
+  FourierKAN,
   Gpu,
+  JacobiKAN,
   kan,
   KanError,
   Layer,
   LBFGS,
   Linear,
+  RationalKAN,
   ReLUKAN,
   Sequential,
   SGD,
   type StateDict,
   Tensor,
+  WavKAN,
 } from "../mod.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { seededUniform, testGpu } from "./helpers.ts";
+import { MEMBERS } from "../src/layers/members.ts";
 
 const gpu = await testGpu();
 /** A second Gpu: tensors and layers of "another Gpu", destroyed in the last test. */
@@ -302,6 +308,76 @@ const linearSpec: LayerSpec = {
   },
 };
 
+const DEGREE: OptionSpec = { values: [0, 3, 1024, 1025, -1, 2.5], ok: int(0, 1024) };
+const JACOBI_AB: OptionSpec = {
+  values: [1, 0, -0.5, -1, -2, Number.NaN, "1"],
+  ok: (v) => f32(v) && Number.isFinite(v) && (v as number) > -1,
+};
+
+const chebySpec: LayerSpec = {
+  names: ["degree", "seed"],
+  options: { degree: DEGREE, seed: SEED },
+  make: (g, i, o, opts) => new ChebyKAN(g as Gpu, i as number, o as number, opts as never),
+  valid(i, o, opts) {
+    return allOptionsOk(this, opts) && fitsDevice(i * o * ((get(opts, "degree", 4) as number) + 1));
+  },
+};
+
+const jacobiSpec: LayerSpec = {
+  names: ["degree", "a", "b", "seed"],
+  options: { degree: DEGREE, a: JACOBI_AB, b: JACOBI_AB, seed: SEED },
+  make: (g, i, o, opts) => new JacobiKAN(g as Gpu, i as number, o as number, opts as never),
+  valid(i, o, opts) {
+    return allOptionsOk(this, opts) && fitsDevice(i * o * ((get(opts, "degree", 3) as number) + 1));
+  },
+};
+
+const fourierSpec: LayerSpec = {
+  names: ["gridsize", "addbias", "smoothInitialization", "seed"],
+  options: {
+    gridsize: { values: [1, 5, 0, -2, 1.5], ok: count },
+    addbias: BOOL,
+    smoothInitialization: BOOL,
+    seed: SEED,
+  },
+  make: (g, i, o, opts) => new FourierKAN(g as Gpu, i as number, o as number, opts as never),
+  valid(i, o, opts) {
+    return allOptionsOk(this, opts) && fitsDevice(2 * i * o * (get(opts, "gridsize", 5) as number));
+  },
+};
+
+const wavSpec: LayerSpec = {
+  names: ["waveletType", "seed"],
+  options: {
+    waveletType: {
+      values: ["mexican_hat", "morlet", "dog", "meyer", "shannon", "haar", "Morlet", 1],
+      ok: among("mexican_hat", "morlet", "dog", "meyer", "shannon"),
+    },
+    seed: SEED,
+  },
+  make: (g, i, o, opts) => new WavKAN(g as Gpu, i as number, o as number, opts as never),
+  valid(i, o, opts) {
+    return allOptionsOk(this, opts) && fitsDevice(3 * i * o);
+  },
+};
+
+const gcd = (a: number, b: number): number => b === 0 ? a : gcd(b, a % b);
+
+const rationalSpec: LayerSpec = {
+  names: ["numGroups", "mode", "bias", "seed"],
+  options: {
+    numGroups: { values: [1, 2, 3, 8, 0, -1, 1.5], ok: count },
+    mode: { values: ["gelu", "identity", "swish", "silu", "GELU"], ok: among("gelu", "identity", "swish") },
+    bias: BOOL,
+    seed: SEED,
+  },
+  make: (g, i, o, opts) => new RationalKAN(g as Gpu, i as number, o as number, opts as never),
+  valid(i, o, opts) {
+    return allOptionsOk(this, opts) && i % (get(opts, "numGroups", gcd(8, i)) as number) === 0 &&
+      fitsDevice(o * i);
+  },
+};
+
 function allOptionsOk(spec: LayerSpec, opts: unknown): boolean {
   return optionsOk(opts, spec.names) &&
     Object.entries(spec.options).every(([name, s]) => {
@@ -316,6 +392,11 @@ const LAYERS: Record<string, LayerSpec> = {
   FasterKAN: fasterSpec,
   ReLUKAN: reluSpec,
   Linear: linearSpec,
+  ChebyKAN: chebySpec,
+  JacobiKAN: jacobiSpec,
+  FourierKAN: fourierSpec,
+  WavKAN: wavSpec,
+  RationalKAN: rationalSpec,
 };
 
 /** `kan()`'s basis names and the layer each builds. */
@@ -325,6 +406,11 @@ const BASES: Record<string, LayerSpec> = {
   faster: fasterSpec,
   relu: reluSpec,
   mlp: linearSpec,
+  chebyshev: chebySpec,
+  jacobi: jacobiSpec,
+  fourier: fourierSpec,
+  wavelet: wavSpec,
+  rational: rationalSpec,
 };
 
 // ---------------------------------------------------------------------------
@@ -1105,6 +1191,10 @@ function loadValid(d: unknown, base: StateDict): boolean {
     const entry = e as { shape: number[]; data: ArrayLike<number> };
     if (k.endsWith(".grid") && shape.length === 2 && !gridRowsOk(entry)) return false;
     if (k.endsWith("rbf.inv_denominator") && !positive(entry.data[0])) return false;
+    // ChebyKAN's arange buffer is 0 .. degree; WavKAN divides by scale; a variance is >= 0.
+    if (k.endsWith(".arange") && !Array.from(entry.data).every((v, i) => v === i)) return false;
+    if (/^layers\.\d+\.scale$/.test(k) && Array.from(entry.data).some((v) => v === 0)) return false;
+    if (k.endsWith("bn.running_var") && Array.from(entry.data).some((v) => v < 0)) return false;
   }
   return true;
 }
@@ -1424,9 +1514,12 @@ function wrongTensors(): Pick<Fixture, "badX" | "badY" | "badDy"> {
 Deno.test("api fuzz: every generated bad call is a KanError that leaves the weights alone; valid ones work", async () => {
   const start = performance.now();
   const models: Record<string, Sequential> = {};
-  for (const basis of ["bspline", "fast", "faster", "relu", "mlp"] as const) {
+  for (const { basis } of MEMBERS) {
     models[basis] = kan(gpu, [2, 3, 1], { basis, seed: 1 });
   }
+  // In eval mode a forward pass leaves WavKAN's running statistics alone, so a refused call that follows
+  // one (trace, then a bad backward) must leave every state entry as it was; fit switches to training mode.
+  models.wavelet.eval();
   const trainable: Record<string, string[]> = {};
   const states = new Map<Sequential, StateDict>();
   for (const [name, model] of Object.entries(models)) {
