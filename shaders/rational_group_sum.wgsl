@@ -1,9 +1,10 @@
-// The group sums of the group-rational basis's parameter gradients (basis/rational.wgsl): the layer
-// kernel writes per-input partials partial[row, q, i] (q < 6: numerator coefficient a_q, q >= 6:
-// denominator coefficient b_(q - 6) of input i's group); this sums, for each coefficient t of
-// weight_numerator [1, 6] then weight_denominator [groups, 4], its partials over the rows and the
-// inputs that share it, in chunks of `chunk` (row, input) pairs so that the loop stays within the
-// loop-trip budget (src/gpu/loop_trips.ts):
+// The group sums of the group-rational basis's parameter gradients (basis/rational.wgsl):
+// rational_activation.wgsl writes per-input partials partial[row, q, i], one row per chunk of the
+// batch's rows (q < 6: numerator coefficient a_q, q >= 6: denominator coefficient b_(q - 6) of
+// input i's group); this sums, for each coefficient t of weight_numerator [1, 6] then
+// weight_denominator [groups, 4], its partials over the rows and the inputs that share it, in
+// chunks of `chunk` (row, input) pairs so that the loop stays within the loop-trip budget
+// (src/gpu/loop_trips.ts):
 //   out[c, t] = sum over pairs c * chunk .. (c + 1) * chunk - 1 of coefficient t's pairs.
 // reduce_rows.wgsl then sums the chunks into the gradient.
 struct Params {

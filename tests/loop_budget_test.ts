@@ -11,15 +11,20 @@
 import {
   Adam,
   BSplineKAN,
+  ChebyKAN,
   FasterKAN,
   FastKAN,
+  FourierKAN,
   Gpu,
+  JacobiKAN,
   type Layer,
   Linear,
+  RationalKAN,
   ReLUKAN,
   Sequential,
   SGD,
   Tensor,
+  WavKAN,
 } from "../mod.ts";
 import { tripBudget } from "../src/gpu/loop_trips.ts";
 import { kernelPath, reduceRows } from "../src/layers/basis_linear.ts";
@@ -119,6 +124,36 @@ const small: { name: string; batch: number; loss: "mse" | "crossEntropy"; layers
     batch: 5,
     loss: "crossEntropy",
     layers: () => [new Linear(gpu, 2000, 300, { activation: "silu" }), new Linear(gpu, 300, 1500)],
+  },
+  {
+    name: "ChebyKAN [300, 4, 2] degree 6",
+    batch: 40,
+    loss: "mse",
+    layers: () => [new ChebyKAN(gpu, 300, 4, { degree: 6 }), new ChebyKAN(gpu, 4, 2)],
+  },
+  {
+    name: "JacobiKAN [300, 3] degree 5, a -0.5, b 2",
+    batch: 20,
+    loss: "mse",
+    layers: () => [new JacobiKAN(gpu, 300, 3, { degree: 5, a: -0.5, b: 2 })],
+  },
+  {
+    name: "FourierKAN [200, 4, 2] gridsize 10",
+    batch: 30,
+    loss: "mse",
+    layers: () => [new FourierKAN(gpu, 200, 4, { gridsize: 10 }), new FourierKAN(gpu, 4, 2)],
+  },
+  {
+    name: "WavKAN [500, 6, 2] morlet",
+    batch: 700,
+    loss: "mse",
+    layers: () => [new WavKAN(gpu, 500, 6, { waveletType: "morlet" }), new WavKAN(gpu, 6, 2)],
+  },
+  {
+    name: "RationalKAN [400, 8, 2] at batch 3,500",
+    batch: 3500,
+    loss: "mse",
+    layers: () => [new RationalKAN(gpu, 400, 8), new RationalKAN(gpu, 8, 2)],
   },
   {
     name: "Linear [3, 2] at batch 5,000",

@@ -4,7 +4,9 @@
  * tests/testdata/generate/generate_rational.py), its initialization, finite
  * differences of the float64 reference (x = 0 and b = 0 included), the GPU
  * against the float64 reference on both kernel paths and past the loop-trip
- * budget, exact sums, and bad input.
+ * budget, the elementwise backward pass with one invocation's rows past the
+ * budget and with frozen rationals or no input gradient, exact sums, and bad
+ * input.
  */
 
 import { Adam, kan, KanError, type Layer, Sequential, Tensor } from "../mod.ts";
@@ -12,6 +14,7 @@ import { rationalBasis, rationalInit } from "../src/basis/rational.ts";
 import { tripBudget } from "../src/gpu/loop_trips.ts";
 import { kernelPath } from "../src/layers/basis_linear.ts";
 import { RationalKAN } from "../src/layers/rational_kan.ts";
+import { rationalChunkRows, rationalInvocations } from "../src/layers/rational_activation.ts";
 import { partialLimit } from "../src/ops/reduce_rows.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose, seededUniform, testGpu } from "./helpers.ts";
@@ -37,6 +40,7 @@ function resetPaths(): void {
   kernelPath.mode = "auto";
   tripBudget.trips = 60000;
   partialLimit.floats = Infinity;
+  rationalInvocations.target = 16384;
 }
 
 Deno.test("rational parity: the three vectors of the original's kernels are present", () => {
@@ -257,6 +261,82 @@ for (const c of shapes) {
     });
   }
 }
+
+/** A layer with perturbed parameters, its state and random (x, dy) with some x exactly 0. */
+async function perturbedCase(batch: number, inDim: number, outDim: number, groups: number, seed: number) {
+  const random = seededUniform(seed);
+  const layer = new RationalKAN(gpu, inDim, outDim, { numGroups: groups });
+  const dict = await layer.stateDict();
+  for (const entry of Object.values(dict)) {
+    entry.data.forEach((v, i) => entry.data[i] = v + 0.2 * (random() - 0.5));
+  }
+  layer.loadStateDict(dict);
+  const state = Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.data]));
+  const xs = Float32Array.from(
+    { length: batch * inDim },
+    (_, k) => k % 97 === 0 ? 0 : 6 * (random() - 0.5),
+  );
+  const dys = Float32Array.from({ length: batch * outDim }, () => random() - 0.5);
+  return { layer, state, xs, dys };
+}
+
+Deno.test("rational activation backward: one invocation's rows past the loop-trip budget split (70,000 rows)", async () => {
+  // One target invocation: each invocation would take all 70,000 rows, past lavapipe's 65,535 loop
+  // iterations; the budget caps it at 59,999 rows, so the rows split into 2 invocations.
+  rationalInvocations.target = 1;
+  const [batch, inDim, outDim] = [70000, 1, 1];
+  assertEquals(rationalChunkRows(batch, inDim), 59999);
+  const { layer, state, xs, dys } = await perturbedCase(batch, inDim, outDim, 1, 23);
+  const x = Tensor.from(gpu, xs, [batch, inDim]);
+  const dy = Tensor.from(gpu, dys, [batch, outDim]);
+  const trace = layer.trace(x);
+  const dx = trace.backward(dy, true)!;
+  const want = layer.reference(state).forward(xs, batch);
+  const grads = want.backward(dys);
+  assertClose("y", await trace.y.read(), want.y, TOLERANCE, "max");
+  const got = await layer.gradDict();
+  for (const [key, g] of Object.entries(got)) {
+    assertClose(`grad ${key}`, g.data, grads.grads[key], TOLERANCE, "max");
+  }
+  assertClose("grad x", await dx.read(), grads.dx, TOLERANCE, "max");
+  trace.release();
+  for (const t of [x, dy, dx, trace.y]) t.dispose();
+  layer.dispose();
+  resetPaths();
+});
+
+Deno.test("rational activation backward: frozen rationals write no gradient, inputGrad false still trains them", async () => {
+  const [batch, inDim, outDim, groups] = [33, 8, 5, 2];
+  const { layer, state, xs, dys } = await perturbedCase(batch, inDim, outDim, groups, 29);
+  const want = layer.reference(state).forward(xs, batch).backward(dys);
+  const x = Tensor.from(gpu, xs, [batch, inDim]);
+  const dy = Tensor.from(gpu, dys, [batch, outDim]);
+  const [numerator, denominator] = layer.parameters();
+  // Frozen rationals: dx still right, and their gradients stay 0.
+  numerator.trainable = false;
+  denominator.trainable = false;
+  let trace = layer.trace(x);
+  const dx = trace.backward(dy, true)!;
+  assertClose("frozen: grad x", await dx.read(), want.dx, TOLERANCE, "max");
+  trace.release();
+  numerator.trainable = true;
+  denominator.trainable = true;
+  let got = await layer.gradDict();
+  assert(got["act.weight_numerator"].data.every((v) => v === 0), "frozen: numerator gradient untouched");
+  assert(got["act.weight_denominator"].data.every((v) => v === 0), "frozen: denominator gradient untouched");
+  trace.y.dispose();
+  // No input gradient (a first layer): the rationals' gradients are still computed.
+  layer.zeroGrad();
+  trace = layer.trace(x);
+  assertEquals(trace.backward(dy, false), null);
+  trace.release();
+  got = await layer.gradDict();
+  for (const key of Object.keys(want.grads)) {
+    assertClose(`no dx: grad ${key}`, got[key].data, want.grads[key], TOLERANCE, "max");
+  }
+  for (const t of [x, dy, dx, trace.y]) t.dispose();
+  layer.dispose();
+});
 
 Deno.test("rational exact sums, both paths, budget 2,500: identity start, ones: y = sum x, dx = out, exact group sums", async () => {
   // Identity (P = x, Q = 1, every b = 0), weights 1, bias 0, small integer inputs, dy = 1: every value
