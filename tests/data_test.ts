@@ -5,7 +5,13 @@
  */
 
 import { KanError } from "../mod.ts";
-import { FASHION_MNIST_DIR, loadFashionMnist, loadMnistDigits } from "../src/data/image_sets.ts";
+import {
+  defaultTrainRows,
+  FASHION_MNIST_DIR,
+  loadFashionMnist,
+  loadMnistDigits,
+  rowsThatFit,
+} from "../src/data/image_sets.ts";
 import { FUNCTIONS, functionSplit } from "../src/data/synthetic.ts";
 import { decodeIdx, gunzipIfNeeded, readIdx } from "../src/io/idx.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
@@ -108,4 +114,18 @@ Deno.test("functions: seeded splits of 1,000 / 100 points on [0, 1)^d with their
   const peaks = functionSplit("peaks");
   assert(peaks.train.x.every((v) => v >= -3 && v < 3));
   assertThrows(() => functionSplit("f9"), KanError);
+});
+
+Deno.test("Fashion-MNIST on an adapter that cannot bind all 60,000 images: the default takes what fits, and says so", () => {
+  const lavapipe = { device: { limits: { maxStorageBufferBindingSize: 2 ** 27 } } };
+  const big = { device: { limits: { maxStorageBufferBindingSize: 2 ** 31 - 1 } } };
+  assertEquals(rowsThatFit(lavapipe, 784), 42_799);
+  const fitted = defaultTrainRows(lavapipe, 784, 60_000, undefined);
+  assertEquals(fitted.rows, 42_799);
+  assert(
+    fitted.note !== null && /128 MiB/.test(fitted.note) && /42799 of the 60,000/.test(fitted.note),
+    fitted.note!,
+  );
+  assertEquals(defaultTrainRows(big, 784, 60_000, undefined), { rows: undefined, note: null });
+  assertEquals(defaultTrainRows(lavapipe, 784, 60_000, 50_000), { rows: 50_000, note: null });
 });

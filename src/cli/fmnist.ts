@@ -6,7 +6,7 @@
  */
 
 import { Gpu } from "../../mod.ts";
-import { loadFashionMnist } from "../data/image_sets.ts";
+import { defaultTrainRows, FASHION_MNIST_TRAIN_ROWS, loadFashionMnist } from "../data/image_sets.ts";
 import { type FashionResult, FMNIST_PROTOCOL, runFashionMnist } from "../experiments/fashion_mnist.ts";
 import { FIT_MODEL_TITLES, FIT_MODELS, type FitModel } from "../experiments/fitting.ts";
 import { integerFlag, listFlag, parseFlags, runCommand } from "./flags.ts";
@@ -54,8 +54,16 @@ export async function fmnistCommand(
   const epochs = integerFlag("epochs", values.epochs, 1, 1);
   const trainLimit = integerFlag("train-size", values["train-size"], undefined, 1);
   const seed = integerFlag("seed", values.seed, 0, 0);
-  const data = await loadFashionMnist({ trainLimit });
   const gpu = await Gpu.request();
+  let data;
+  try {
+    const train = defaultTrainRows(gpu, 784, FASHION_MNIST_TRAIN_ROWS, trainLimit);
+    if (train.note) log(train.note);
+    data = await loadFashionMnist({ trainLimit: train.rows });
+  } catch (e) {
+    gpu.destroy();
+    throw e;
+  }
   log(
     `adapter: ${gpu.adapterInfo.description}; ${data.train.rows} training and ${data.test.rows} test images`,
   );

@@ -21,7 +21,12 @@ import {
   SGD,
   Tensor,
 } from "../../mod.ts";
-import { loadFashionMnist, loadMnistDigits } from "../data/image_sets.ts";
+import {
+  defaultTrainRows,
+  FASHION_MNIST_TRAIN_ROWS,
+  loadFashionMnist,
+  loadMnistDigits,
+} from "../data/image_sets.ts";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import type { Sequential } from "../layers/sequential.ts";
 import { FUNCTIONS, functionSplit } from "../data/synthetic.ts";
@@ -408,8 +413,11 @@ export async function train(
     let loss: "mse" | "crossEntropy";
     if (image) {
       const rows = a.numbers["train-size"];
-      if (a.data === "fmnist") split = await loadFashionMnist({ trainLimit: rows });
-      else {
+      if (a.data === "fmnist") {
+        const train = defaultTrainRows(gpu, 784, FASHION_MNIST_TRAIN_ROWS, rows);
+        if (train.note) console.error(train.note);
+        split = await loadFashionMnist({ trainLimit: train.rows });
+      } else {
         const digits = await loadMnistDigits();
         split = { ...digits, train: spreadRows(digits.train, rows, digits.features) };
       }

@@ -98,3 +98,49 @@ export async function loadMnistDigits(options: { trainFraction?: number } = {}):
   });
   return { train: dataset(train), test: dataset(test), classes: 10, features: 784 };
 }
+
+/** Training images of Fashion-MNIST. */
+export const FASHION_MNIST_TRAIN_ROWS = 60_000;
+
+/**
+ * How many rows of `features` float32 values one tensor may hold on `gpu`: a
+ * kernel binds a whole tensor, and the adapter's `maxStorageBufferBindingSize`
+ * bounds that (128 MiB on lavapipe: 42,799 Fashion-MNIST images of 60,000).
+ *
+ * @example
+ * ```ts
+ * import { Gpu } from "../../mod.ts";
+ * import { rowsThatFit } from "./image_sets.ts";
+ * const gpu = await Gpu.request();
+ * console.log(rowsThatFit(gpu, 784));
+ * gpu.destroy();
+ * ```
+ */
+export function rowsThatFit(
+  gpu: { device: { limits: { maxStorageBufferBindingSize: number } } },
+  features: number,
+): number {
+  return Math.floor(gpu.device.limits.maxStorageBufferBindingSize / (4 * features));
+}
+
+/**
+ * The training rows to load when none were asked for: all of them, or as many
+ * as one tensor may hold on this adapter, with a line saying so.
+ */
+export function defaultTrainRows(
+  gpu: { device: { limits: { maxStorageBufferBindingSize: number } } },
+  features: number,
+  available: number,
+  asked: number | undefined,
+): { rows: number | undefined; note: string | null } {
+  if (asked !== undefined) return { rows: asked, note: null };
+  const fits = rowsThatFit(gpu, features);
+  if (fits >= available) return { rows: undefined, note: null };
+  const mib = gpu.device.limits.maxStorageBufferBindingSize / 2 ** 20;
+  return {
+    rows: fits,
+    note:
+      `note: this adapter binds at most ${mib} MiB per buffer, so training uses the first ${fits} of the ` +
+      `${available.toLocaleString("en-US")} images (--train-size to choose)`,
+  };
+}
