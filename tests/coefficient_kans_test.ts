@@ -7,7 +7,7 @@
  * state-dict boundary, the fused step, and bad input.
  */
 
-import { Adam, type Gpu, kan, KanError, type Layer, Sequential, Tensor } from "../mod.ts";
+import { Adam, kan, KanError, type Layer, Tensor } from "../mod.ts";
 import { ChebyKAN } from "../src/layers/cheby_kan.ts";
 import { FourierKAN } from "../src/layers/fourier_kan.ts";
 import { JacobiKAN } from "../src/layers/jacobi_kan.ts";
@@ -20,7 +20,7 @@ import { kernelPath } from "../src/layers/basis_linear.ts";
 import { partialLimit } from "../src/ops/reduce_rows.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose, seededUniform, testGpu } from "./helpers.ts";
-import type { ParityVector } from "./vectors.ts";
+import { assertMatchesVector, buildModel, type ParityVector, readVector, vectorFiles } from "./vectors.ts";
 
 const TOLERANCE = 1e-4;
 
@@ -30,13 +30,7 @@ function assertKanError(fn: () => unknown, pattern: RegExp): void {
   assert(error instanceof KanError, `not a KanError: ${error}`);
 }
 const gpu = await testGpu();
-const dir = new URL("./testdata/parity/family/", import.meta.url);
-const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".json")).sort();
-const classes: Record<string, new (gpu: Gpu, i: number, o: number, opts: object) => Layer> = {
-  ChebyKAN,
-  JacobiKAN,
-  FourierKAN,
-};
+const files = vectorFiles("family/");
 
 Deno.test("family parity: three vectors per member", () => {
   for (const prefix of ["chebyshev_", "jacobi_", "fourier_"]) {
@@ -46,44 +40,16 @@ Deno.test("family parity: three vectors per member", () => {
 
 for (const file of files) {
   Deno.test(`family parity ${file}: y, every gradient and grad_x equal the original's (1e-4 of the max)`, async () => {
-    const v: ParityVector & { original_grad_x_nan?: number[] } = JSON.parse(
-      await Deno.readTextFile(new URL(file, dir)),
-    );
-    const model = new Sequential(
-      v.model.map((l) => new classes[l.class](gpu, l.in, l.out, l.options)),
-    );
-    model.loadStateDict(v.state);
-    const x = Tensor.from(gpu, v.x.data, v.x.shape);
-    const trace = model.trace(x);
-    assertClose(`${v.name} y`, await trace.y.read(), v.y.data, TOLERANCE, "max");
-    const dyData = Float64Array.from(v.y.data, (y, i) => 2 * (y - v.target.data[i]) / v.y.data.length);
-    const dy = Tensor.from(gpu, dyData, v.y.shape);
-    const dx = trace.backward(dy, true)!;
-    const grads = await model.gradDict();
-    assertEquals(Object.keys(grads).sort(), Object.keys(v.grad).sort());
-    for (const [key, want] of Object.entries(v.grad)) {
-      assertEquals(grads[key].shape, want.shape);
-      assertClose(`${v.name} grad ${key}`, grads[key].data, want.data, TOLERANCE, "max");
-    }
+    const v: ParityVector & { original_grad_x_nan?: number[] } = await readVector(file, "family/");
+    const model = buildModel(gpu, v);
     // Where the original's grad_x is NaN (ChebyKAN, tanh x = +-1), the vector holds the exact derivative.
     if (v.name === "chebyshev_saturated") assertEquals(v.original_grad_x_nan?.length, 7);
-    assertClose(`${v.name} grad_x`, await dx.read(), v.grad_x.data, TOLERANCE, "max");
+    await assertMatchesVector(gpu, model, v, TOLERANCE);
     // The state dict comes back in the original's layout, as loaded.
     const back = await model.stateDict();
     for (const [key, want] of Object.entries(v.state)) {
       assertClose(`state ${key}`, back[key].data, want.data, 0);
     }
-
-    const ref = model.reference(Object.fromEntries(Object.entries(v.state).map(([k, e]) => [k, e.data])));
-    const rt = ref.forward(v.x.data, v.x.shape[0]);
-    assertClose(`${v.name} reference y`, rt.y, v.y.data, TOLERANCE, "max");
-    const rg = rt.backward(dyData);
-    for (const [key, want] of Object.entries(v.grad)) {
-      assertClose(`${v.name} reference grad ${key}`, rg.grads[key], want.data, TOLERANCE, "max");
-    }
-    assertClose(`${v.name} reference grad_x`, rg.dx, v.grad_x.data, TOLERANCE, "max");
-    trace.release();
-    for (const t of [trace.y, x, dy, dx]) t.dispose();
     model.dispose();
   });
 }

@@ -19,14 +19,10 @@ import {
   Tensor,
 } from "../mod.ts";
 import { assert, assertEquals } from "./assert.ts";
+import type { VectorTensor } from "./vectors.ts";
 import { maxAbs, maxAbsDiff, testGpu } from "./helpers.ts";
 
 const gpu = await testGpu();
-
-interface FixtureTensor {
-  shape: number[];
-  data: number[];
-}
 
 interface Run {
   name: string;
@@ -41,9 +37,9 @@ interface Run {
 
 interface Fixture {
   torch: string;
-  x: FixtureTensor;
-  y: FixtureTensor;
-  state: Record<string, FixtureTensor>;
+  x: VectorTensor;
+  y: VectorTensor;
+  state: Record<string, VectorTensor>;
   runs: Run[];
 }
 

@@ -26,14 +26,10 @@ import {
 } from "../mod.ts";
 import { cosineDecay, exponentialDecay, type Schedule, stepDecay, warmup } from "../src/train/schedules.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import type { VectorTensor } from "./vectors.ts";
 import { maxAbs, maxAbsDiff, seededUniform, testGpu } from "./helpers.ts";
 
 const gpu = await testGpu();
-
-interface FixtureTensor {
-  shape: number[];
-  data: number[];
-}
 
 /** A schedule as the fixture names it. */
 interface ScheduleSpec {
@@ -63,9 +59,9 @@ interface Run {
 interface Fixture {
   base_lr: number;
   schedules: { name: string; schedule: ScheduleSpec; lr: number[] }[];
-  x: FixtureTensor;
-  y: FixtureTensor;
-  state: Record<string, FixtureTensor>;
+  x: VectorTensor;
+  y: VectorTensor;
+  state: Record<string, VectorTensor>;
   runs: Run[];
 }
 
