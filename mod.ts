@@ -35,6 +35,8 @@ export { ChebyKAN, type ChebyKANOptions } from "./src/layers/cheby_kan.ts";
 export { JacobiKAN, type JacobiKANOptions } from "./src/layers/jacobi_kan.ts";
 export { FourierKAN, type FourierKANOptions } from "./src/layers/fourier_kan.ts";
 export { WAV_KAN_OPTIONS, type WaveletType, WavKAN, type WavKANOptions } from "./src/layers/wav_kan.ts";
+export { type EdgeSymbol, type SymbolParameters, SymbolicEdges } from "./src/layers/symbolic_edges.ts";
+export { HybridKAN } from "./src/layers/hybrid_kan.ts";
 export {
   RATIONAL_KAN_OPTIONS,
   RationalKAN,

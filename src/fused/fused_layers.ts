@@ -60,6 +60,7 @@ export function describeLayer(layer: Layer): FusedLayer | null {
   const common = { inDim: layer.inFeatures, outDim: layer.outFeatures, activation: "none" as Activation };
   if (layer.kind === "BSplineKAN") {
     const spline = layer as BSplineKAN;
+    if (spline.edgeMask) return null; // masked layers run layer by layer
     const base = spline.options.baseActivation;
     return {
       ...common,

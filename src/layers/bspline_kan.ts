@@ -11,6 +11,7 @@ import { identityBasis, siluBasis } from "../basis/single.ts";
 import { KanError } from "../errors.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import { Tensor } from "../tensor.ts";
+import type { BufferRange } from "../gpu/recorder.ts";
 import {
   BOOLEAN,
   checkOptions,
@@ -93,6 +94,43 @@ export function checkGridRow(where: string, row: ArrayLike<number>): void {
 }
 
 /**
+ * Checks an edge mask of `out * in` values, each 0 or 1, and returns it as
+ * float32; `where` names the call in the {@linkcode KanError}.
+ */
+export function checkEdgeMask(
+  where: string,
+  mask: unknown,
+  outDim: number,
+  inDim: number,
+): Float32Array<ArrayBuffer> {
+  const list = mask as ArrayLike<unknown>;
+  if (mask === null || typeof mask !== "object" || typeof list.length !== "number") {
+    throw new KanError(
+      `${where}: mask must be an array of ${outDim * inDim} values (0 or 1), got ${describe(mask)}`,
+    );
+  }
+  if (list.length !== outDim * inDim) {
+    throw new KanError(
+      `${where}: mask must have out * in = ${outDim} * ${inDim} = ${
+        outDim * inDim
+      } values, got ${list.length}`,
+    );
+  }
+  const values = new Float32Array(list.length);
+  for (let k = 0; k < list.length; k++) {
+    if (list[k] !== 0 && list[k] !== 1) {
+      throw new KanError(
+        `${where}: mask[${k}] (output ${Math.floor(k / inDim)}, input ${k % inDim}) must be 0 or 1, got ${
+          describe(list[k])
+        }`,
+      );
+    }
+    values[k] = list[k] as number;
+  }
+  return values;
+}
+
+/**
  * A KAN layer with B-spline bases.
  *
  * @example
@@ -116,6 +154,7 @@ export class BSplineKAN extends Layer {
   #splineWeight: Parameter;
   #scaler: Parameter;
   #bias: Parameter | null;
+  #mask: Tensor | null = null;
 
   /** A layer of `inFeatures * outFeatures` learnable splines; see {@linkcode BSplineKANOptions}. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, options: BSplineKANOptions = {}) {
@@ -218,6 +257,58 @@ export class BSplineKAN extends Layer {
     return this.#bias ? [...list, this.#bias] : list;
   }
 
+  /**
+   * The edge mask `[out, in]` (1 keeps an edge, 0 removes it, as pykan's
+   * `mask`), or null when every edge is on. Not part of the state dict: a
+   * masked edge's `base_weight` and `spline_scaler` are zero there, so a saved
+   * layer computes the same function; set the mask again after loading to keep
+   * those edges out of training.
+   */
+  get edgeMask(): Float32Array | null {
+    return this.#maskValues ? this.#maskValues.slice() : null;
+  }
+  #maskValues: Float32Array<ArrayBuffer> | null = null;
+
+  /**
+   * Switches edges off (`mask[o * in + i] = 0`) or on again (1), as pykan's
+   * `mask`: a masked edge contributes nothing, its `base_weight` and
+   * `spline_scaler` are set to zero now and get no gradient while the mask is
+   * set (so no optimizer moves them); `null` clears the mask (the zeroed weights
+   * stay zero). A masked layer trains layer by layer, not in the fused step.
+   *
+   * @example
+   * ```ts
+   * import { BSplineKAN, Gpu } from "../../mod.ts";
+   * const gpu = await Gpu.request();
+   * const layer = new BSplineKAN(gpu, 2, 1);
+   * layer.setEdgeMask([1, 0]); // input 1 no longer reaches the output
+   * console.log(layer.edgeMask);
+   * gpu.destroy();
+   * ```
+   */
+  setEdgeMask(mask: ArrayLike<number> | null): void {
+    const where = `${this.kind}.setEdgeMask`;
+    this.gpu.assertAlive();
+    if (mask === null) {
+      this.#mask?.dispose();
+      this.#mask = null;
+      this.#maskValues = null;
+      return;
+    }
+    const values = checkEdgeMask(where, mask, this.outFeatures, this.inFeatures);
+    const tensor = this.#mask ?? Tensor.zeros(this.gpu, [this.outFeatures, this.inFeatures]);
+    this.gpu.write(tensor.buffer, 0, values);
+    this.#mask = tensor;
+    this.#maskValues = values;
+    const rows = this.outFeatures * this.inFeatures;
+    const scratch = Tensor.empty(this.gpu, [this.outFeatures, this.inFeatures]);
+    for (const p of [this.#scaler, this.#baseWeight]) {
+      splineScaleForward(this.gpu, rows, 1, p.range, tensor.binding, scratch.binding);
+      this.gpu.copy(scratch.buffer, 0, p.range.buffer, p.range.offset ?? 0, rows * 4);
+    }
+    scratch.dispose();
+  }
+
   /** Records the forward pass of `x`, keeping what the backward pass needs. */
   protected record(x: Tensor): Trace {
     const gpu = this.gpu;
@@ -232,8 +323,27 @@ export class BSplineKAN extends Layer {
       this.#bias,
     ];
     const rows = dims.outDim * dims.inDim;
+    const mask = this.#mask;
+    // With a mask, the scaler and base weight enter as `p * mask`: masked edges give nothing, get no gradient.
+    const masked = (p: Parameter) => {
+      if (!mask) return null;
+      const t = Tensor.empty(gpu, [dims.outDim, dims.inDim]);
+      splineScaleForward(gpu, rows, 1, p.range, mask.binding, t.binding);
+      return t;
+    };
+    const maskedGrad = (p: Parameter, add: (into: BufferRange) => void) => {
+      if (!mask) return add(p.gradRange);
+      const g = Tensor.zeros(gpu, [dims.outDim, dims.inDim]);
+      add(g.binding);
+      splineScaleBackward(gpu, rows, 1, p.range, mask.binding, g.binding, p.gradRange, null);
+      g.dispose();
+    };
+    const scalerMasked = masked(scaler);
+    const baseMasked = base ? masked(baseWeight) : null;
+    const scalerRange = scalerMasked?.binding ?? scaler.range;
+    const baseRange = baseMasked?.binding ?? baseWeight.range;
     const weff = Tensor.empty(gpu, [dims.outDim, dims.inDim * basis.count]);
-    splineScaleForward(gpu, rows, basis.count, splineWeight.range, scaler.range, weff.binding);
+    splineScaleForward(gpu, rows, basis.count, splineWeight.range, scalerRange, weff.binding);
     const y = Tensor.empty(gpu, [dims.batch, dims.outDim]);
     basisForward(
       gpu,
@@ -246,27 +356,48 @@ export class BSplineKAN extends Layer {
       y.binding,
       false,
     );
-    if (base) basisForward(gpu, base, dims, x.binding, baseWeight.range, null, null, y.binding, true);
+    if (base) basisForward(gpu, base, dims, x.binding, baseRange, null, null, y.binding, true);
     return {
       y,
       backward(dy, inputGrad) {
         if (splineWeight.trainable || scaler.trainable) {
           const dweff = Tensor.empty(gpu, weff.shape);
           basisGradWeight(gpu, basis, dims, x.binding, dy.binding, grid.range, dweff.binding, false);
-          splineScaleBackward(
-            gpu,
-            rows,
-            basis.count,
-            splineWeight.range,
-            scaler.range,
-            dweff.binding,
-            splineWeight.trainable ? splineWeight.gradRange : null,
-            scaler.trainable ? scaler.gradRange : null,
-          );
+          if (splineWeight.trainable) {
+            splineScaleBackward(
+              gpu,
+              rows,
+              basis.count,
+              splineWeight.range,
+              scalerRange,
+              dweff.binding,
+              splineWeight.gradRange,
+              null,
+            );
+          }
+          if (scaler.trainable) {
+            maskedGrad(
+              scaler,
+              (into) =>
+                splineScaleBackward(
+                  gpu,
+                  rows,
+                  basis.count,
+                  splineWeight.range,
+                  scalerRange,
+                  dweff.binding,
+                  null,
+                  into,
+                ),
+            );
+          }
           dweff.dispose();
         }
         if (base && baseWeight.trainable) {
-          basisGradWeight(gpu, base, dims, x.binding, dy.binding, null, baseWeight.gradRange, true);
+          maskedGrad(
+            baseWeight,
+            (into) => basisGradWeight(gpu, base, dims, x.binding, dy.binding, null, into, true),
+          );
         }
         if (bias?.trainable) reduceRows(gpu, dy.binding, dims.batch, dims.outDim, bias.gradRange, true);
         if (!inputGrad) return null;
@@ -290,7 +421,7 @@ export class BSplineKAN extends Layer {
             dims,
             x.binding,
             dy.binding,
-            baseWeight.range,
+            baseRange,
             null,
             dx.binding,
             true,
@@ -299,8 +430,20 @@ export class BSplineKAN extends Layer {
         }
         return dx;
       },
-      release: () => weff.dispose(),
+      release: () => {
+        weff.dispose();
+        scalerMasked?.dispose();
+        baseMasked?.dispose();
+      },
     };
+  }
+
+  /** Releases the parameters and the edge mask. */
+  override dispose(): void {
+    this.#mask?.dispose();
+    this.#mask = null;
+    this.#maskValues = null;
+    super.dispose();
   }
 
   /** Refuses a `grid` whose rows are not strictly increasing, before anything is loaded. */
