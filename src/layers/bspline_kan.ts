@@ -33,6 +33,11 @@ import { Parameter, type StateDict } from "./parameter.ts";
 import { basisBackwardReference, basisForwardReference } from "./reference_ops.ts";
 import { splineScaleBackward, splineScaleForward } from "./spline_scale.ts";
 import { flattenParameters } from "./flat_parameters.ts";
+import {
+  recordRegularization,
+  type RegularizationSettings,
+  type RegularizationTarget,
+} from "../interpret/regularization.ts";
 
 /** pykan's `base_fun`: SiLU, the identity, or no base branch. */
 export type BaseActivation = "silu" | "identity" | "zero";
@@ -155,6 +160,14 @@ export class BSplineKAN extends Layer {
   #scaler: Parameter;
   #bias: Parameter | null;
   #mask: Tensor | null = null;
+  /**
+   * Set by `fit` while it trains with sparsity regularization (option
+   * `lamb`): in training mode, every traced forward pass records the layer's
+   * `lamb * reg` into `target` and its backward pass adds the gradients.
+   *
+   * @internal
+   */
+  regularizer: { settings: RegularizationSettings; target: RegularizationTarget } | null = null;
 
   /** A layer of `inFeatures * outFeatures` learnable splines; see {@linkcode BSplineKANOptions}. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number, options: BSplineKANOptions = {}) {
@@ -344,6 +357,9 @@ export class BSplineKAN extends Layer {
     const baseRange = baseMasked?.binding ?? baseWeight.range;
     const weff = Tensor.empty(gpu, [dims.outDim, dims.inDim * basis.count]);
     splineScaleForward(gpu, rows, basis.count, splineWeight.range, scalerRange, weff.binding);
+    const reg = this.regularizer && this.training
+      ? recordRegularization(this, x, this.regularizer.settings, this.regularizer.target)
+      : null;
     const y = Tensor.empty(gpu, [dims.batch, dims.outDim]);
     basisForward(
       gpu,
@@ -400,7 +416,10 @@ export class BSplineKAN extends Layer {
           );
         }
         if (bias?.trainable) reduceRows(gpu, dy.binding, dims.batch, dims.outDim, bias.gradRange, true);
-        if (!inputGrad) return null;
+        if (!inputGrad) {
+          reg?.backward(null);
+          return null;
+        }
         const dx = Tensor.empty(gpu, x.shape);
         basisGradInput(
           gpu,
@@ -428,9 +447,11 @@ export class BSplineKAN extends Layer {
             null,
           );
         }
+        reg?.backward(dx);
         return dx;
       },
       release: () => {
+        reg?.release();
         weff.dispose();
         scalerMasked?.dispose();
         baseMasked?.dispose();

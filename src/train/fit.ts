@@ -39,7 +39,18 @@ import {
   type Rule,
   SEED,
   STRINGS,
+  UNIT_INTERVAL as UNIT,
 } from "../validate.ts";
+import {
+  addRegularization,
+  REGULARIZATION_SETTINGS,
+  type RegularizationSettings,
+  regularizationSettings,
+} from "../interpret/regularization.ts";
+// Types only: the layers import the training loop (module.ts), so a value import of them here is a cycle.
+import type { BSplineKAN } from "../layers/bspline_kan.ts";
+import type { HybridKAN } from "../layers/hybrid_kan.ts";
+import type { Sequential } from "../layers/sequential.ts";
 
 /** What `fit` needs of a model. */
 export interface Trainable {
@@ -176,6 +187,39 @@ export interface FitOptions {
    * optimizer object or through `loadCheckpoint`.
    */
   startStep?: number;
+  /**
+   * pykan's sparsity regularization (`fit(lamb=...)`): the objective becomes
+   * `loss + lamb * reg`, with `reg` summed over the model's `BSplineKAN`
+   * layers (see `src/interpret/regularization.ts`: the L1 and entropy of each
+   * edge's activation scale, and the coefficient terms), computed on the GPU
+   * with its gradients; the logged loss is that objective. Default 0 (off).
+   * With `lamb > 0` the steps run layer by layer (not fused).
+   */
+  lamb?: number;
+  /** pykan's `lamb_l1` (default 1). */
+  lambL1?: number;
+  /** pykan's `lamb_entropy` (default 2). */
+  lambEntropy?: number;
+  /** pykan's `lamb_coef` (default 0). */
+  lambCoef?: number;
+  /** pykan's `lamb_coefdiff` (default 0). */
+  lambCoefdiff?: number;
+  /**
+   * pykan's `fit(update_grid=True)`: before step `s` (counted from 0 in this
+   * call) with `s % floor(stopGridUpdateStep / gridUpdateNum) == 0`,
+   * `startGridUpdateStep <= s < stopGridUpdateStep`, update every B-spline
+   * layer's grid on the step's batch (`updateModelGrid`). Default false.
+   * Needs a `Sequential` of `BSplineKAN` layers.
+   */
+  updateGrid?: boolean;
+  /** pykan's `grid_update_num` (default 10). */
+  gridUpdateNum?: number;
+  /** pykan's `start_grid_update_step` (default -1). */
+  startGridUpdateStep?: number;
+  /** pykan's `stop_grid_update_step` (default 50). */
+  stopGridUpdateStep?: number;
+  /** Mix of the uniform grid in the grid update (default 0.02, as `updateGrid`'s `gridEps`). */
+  gridEps?: number;
 }
 
 /** What `onProgress` gets at a logged step. */
@@ -235,6 +279,12 @@ const FIT_OPTIONS = [
   "patience",
   "restoreBest",
   "startStep",
+  ...REGULARIZATION_SETTINGS,
+  "updateGrid",
+  "gridUpdateNum",
+  "startGridUpdateStep",
+  "stopGridUpdateStep",
+  "gridEps",
 ];
 
 const PROGRESS_MODES: Rule<ProgressMode> = oneOf<ProgressMode>(["auto", "bar", "lines", "none"]);
@@ -318,6 +368,8 @@ interface FitPlan {
   patience?: number;
   restoreBest: boolean;
   startStep: number;
+  regularization: Required<RegularizationSettings> | null;
+  gridUpdate: { every: number; start: number; stop: number; gridEps: number } | null;
 }
 
 const START_STEP: Rule<number> = integer(0);
@@ -330,6 +382,35 @@ function checkValidation(value: unknown): { x: Tensor; y: Tensor } | undefined {
   }
   checkOptions('fit: option "validation"', value, ["x", "y"]);
   return value as { x: Tensor; y: Tensor };
+}
+
+/** The regularization settings when `lamb` is given and not 0, else null (the other weights are checked either way). */
+function checkRegularization(options: FitOptions): Required<RegularizationSettings> | null {
+  const given = Object.fromEntries(
+    REGULARIZATION_SETTINGS.filter((k) => options[k as keyof FitOptions] !== undefined)
+      .map((k) => [k, options[k as keyof FitOptions]]),
+  );
+  const settings = regularizationSettings("fit", { lamb: 0, ...given });
+  if (settings.lamb < 0) throw new KanError(`fit: option "lamb" must be >= 0, got ${settings.lamb}`);
+  return settings.lamb === 0 ? null : settings;
+}
+
+/** The grid-update schedule when `updateGrid` is true, else null. */
+function checkGridUpdate(options: FitOptions): FitPlan["gridUpdate"] {
+  const on = option("fit", options, "updateGrid", BOOLEAN, false);
+  const num = option("fit", options, "gridUpdateNum", COUNT, 10);
+  const start = option("fit", options, "startGridUpdateStep", integer(-1), -1);
+  const stop = option("fit", options, "stopGridUpdateStep", COUNT, 50);
+  const gridEps = option("fit", options, "gridEps", UNIT, 0.02);
+  if (!on) {
+    for (const name of ["gridUpdateNum", "startGridUpdateStep", "stopGridUpdateStep", "gridEps"] as const) {
+      if (options[name] !== undefined) {
+        throw new KanError(`fit: option "${name}" needs option "updateGrid: true"`);
+      }
+    }
+    return null;
+  }
+  return { every: Math.max(1, Math.floor(stop / num)), start, stop, gridEps };
 }
 
 function checkFitOptions(options: FitOptions): FitPlan {
@@ -353,6 +434,8 @@ function checkFitOptions(options: FitOptions): FitPlan {
     patience: count("patience"),
     restoreBest: option("fit", options, "restoreBest", BOOLEAN, false),
     startStep: option("fit", options, "startStep", START_STEP, 0),
+    regularization: checkRegularization(options),
+    gridUpdate: checkGridUpdate(options),
   };
   if ((plan.steps === undefined) === (plan.epochs === undefined)) {
     throw new KanError(
@@ -457,6 +540,20 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
     await checkClassIds(y, model.outFeatures, "fit");
     if (validation) await checkClassIds(validation.y, model.outFeatures, 'fit: option "validation"');
   }
+  const regularized = plan.regularization ? splineLayers(model) : [];
+  if (plan.regularization && regularized.length === 0) {
+    throw new KanError(`fit: option "lamb" regularizes BSplineKAN layers, and the model has none`);
+  }
+  if (plan.gridUpdate && !(model.layers?.length && model.layers.every((l) => l.kind === "BSplineKAN"))) {
+    throw new KanError(
+      `fit: option "updateGrid" needs a Sequential of BSplineKAN layers (as kan(..., { basis: "bspline" }))`,
+    );
+  }
+  if (plan.regularization && rows < 2) {
+    throw new KanError(
+      `fit: option "lamb" needs batches of at least 2 rows (standard deviations), got ${rows}`,
+    );
+  }
   const { signal, onProgress, schedule, patience } = plan;
   checkAborted(signal, startStep + 1, last);
   // The epochs before startStep's draw their orders from rng as an uninterrupted run would.
@@ -473,9 +570,16 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
   const history: FitHistory = { step: [], loss: [], validationStep: [], validationLoss: [] };
   const progress = new Progress(total, plan.progress);
   const lossOut = Tensor.zeros(gpu, [1]);
-  const fused = plan.fused && !isClosureOptimizer(optimizer)
+  const fused = plan.fused && !isClosureOptimizer(optimizer) && !plan.regularization
     ? FusedTraining.of(model, parameters, batchSize)
     : null;
+  const regOut = plan.regularization ? Tensor.zeros(gpu, [1]) : null;
+  for (const layer of regularized) {
+    layer.regularizer = {
+      settings: plan.regularization!,
+      target: { range: regOut!.binding, accumulate: true },
+    };
+  }
   let clipper: GradNormClipper | null = null;
   let snapshot: WeightSnapshot | null = null;
   let order: EpochOrder | null = null;
@@ -503,6 +607,17 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
         (step % (plan.validateEvery ?? logEvery) === 0 || step === last);
       const logged = step % logEvery === 0 || step === last || validated;
       if (schedule) optimizer.lr = scheduledLr(schedule, step - 1, optimizer.baseLr);
+      const sinceStart = step - startStep - 1;
+      const grid = plan.gridUpdate;
+      if (grid && sinceStart % grid.every === 0 && sinceStart >= grid.start && sinceStart < grid.stop) {
+        const batch = whole ? x : order!.gather(x, start, count);
+        try {
+          const { updateModelGrid } = await import("../interpret/grid_update.ts");
+          await updateModelGrid(model as Sequential, batch, { gridEps: grid.gridEps });
+        } finally {
+          if (batch !== x) batch.dispose();
+        }
+      }
       if (fused && !isClosureOptimizer(optimizer)) {
         const index = whole ? null : { range: order!.range, start };
         fused.step(optimizer, loss, x, y, count, index, logged ? lossOut.binding : null, clipper);
@@ -511,8 +626,10 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
       const yb = whole || fused ? y : order!.gather(y, start, count);
       const evaluateBatch = () => {
         model.zeroGrad();
+        if (regOut) gpu.clear(regOut.buffer, 0, 4);
         const trace = model.trace(xb);
         const dz = recordLoss(gpu, loss, trace.y, yb, lossOut.binding, 0);
+        if (regOut) addRegularization(gpu, regOut.binding, lossOut.binding);
         trace.backward(dz, false);
         dz.dispose();
         trace.release();
@@ -582,10 +699,20 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
     clipper?.dispose();
     snapshot?.dispose();
     lossOut.dispose();
+    regOut?.dispose();
+    for (const layer of regularized) layer.regularizer = null;
     parameters.forEach((p, i) => p.trainable = wasTrainable[i]);
     if (wasTraining !== undefined) model.train?.(wasTraining);
   }
   return history;
+}
+
+/** The model's B-spline layers (those of `HybridKAN` layers included), or the model when it is one. */
+function splineLayers(model: Trainable): BSplineKAN[] {
+  const list = (model.layers ?? [model]) as readonly { kind?: string }[];
+  return list.flatMap((l) =>
+    l.kind === "HybridKAN" ? [(l as HybridKAN).numeric] : l.kind === "BSplineKAN" ? [l as BSplineKAN] : []
+  );
 }
 
 /** Rows evaluated per forward pass in `evaluate`. */

@@ -1,0 +1,209 @@
+/**
+ * The KAN paper's interpretability workflow, end to end, as pykan's "hello
+ * world" runs it: sample a formula on [-1, 1]^D, train a B-spline KAN with
+ * sparsity regularization and grid updates, score and prune it, train again,
+ * refine the grid, train again, snap every edge to a library function, train
+ * the symbols' parameters, compose the formula, refit its constants in
+ * float64, and measure it against the formula it came from on a test set.
+ *
+ * @module
+ */
+
+import type { Gpu } from "../gpu/gpu.ts";
+import { KanError } from "../errors.ts";
+import type { BSplineKAN } from "../layers/bspline_kan.ts";
+import { kan } from "../layers/kan.ts";
+import type { Sequential } from "../layers/sequential.ts";
+import { Rng } from "../layers/init.ts";
+import { Tensor } from "../tensor.ts";
+import { LBFGS } from "../train/lbfgs.ts";
+import { evaluateExpression, type Expr, formatExpression, parseExpression } from "../symbolic/expression.ts";
+import { refitConstants } from "../symbolic/refit.ts";
+import { attribute } from "../interpret/attribution.ts";
+import { prune } from "../interpret/prune.ts";
+import { refineModel } from "../interpret/grid_refine.ts";
+import { autoSymbolic, type EdgeChoice, symbolicFormula } from "../interpret/symbolic_model.ts";
+import { edgeCurves, type LayerCurves } from "../interpret/edge_curves.ts";
+
+/** pykan's default library for `auto_symbolic` in its examples. */
+export const WORKFLOW_LIBRARY: readonly string[] = [
+  "x",
+  "x^2",
+  "x^3",
+  "x^4",
+  "exp",
+  "log",
+  "sqrt",
+  "tanh",
+  "sin",
+  "abs",
+];
+
+/** The workflow's settings, with the defaults of pykan's examples. */
+export interface SymbolicWorkflowOptions {
+  /** The formula to recover, in `x1..xD` (see `parseExpression`). */
+  expr: string;
+  /** Its number of inputs `D`. */
+  inputs: number;
+  /** The KAN's widths (default `[D, 5, 1]`). */
+  width?: number[];
+  /** Seed of the data and the initialization (default 1, pykan's examples'). */
+  seed?: number;
+  /** Training and test rows (default 1,000 each, pykan's `create_dataset`). */
+  trainSize?: number;
+  /** Test rows (default 1,000). */
+  testSize?: number;
+  /** The grid of the first phase (default 3) and the refined grid (default 10). */
+  grids?: [number, number];
+  /** LBFGS steps of each training phase (default 50, pykan's examples'). */
+  steps?: number;
+  /** Sparsity regularization of the first phase (default 1e-3). */
+  lamb?: number;
+  /** The library `autoSymbolic` chooses from (default {@linkcode WORKFLOW_LIBRARY}). */
+  lib?: readonly string[];
+  /** Prints what each phase did. */
+  log?: (line: string) => void;
+}
+
+/** What the workflow found. */
+export interface SymbolicWorkflowResult {
+  /** The widths after pruning. */
+  widths: number[];
+  /** Each kept edge's symbol and R². */
+  choices: EdgeChoice[];
+  /** The formula (simplified, constants refit), printed. */
+  formula: string;
+  /** The formula as an expression. */
+  expression: Expr;
+  /** The formula's MSE on the test set against the target formula. */
+  formulaTestMse: number;
+  /** The MSE on the test set of the refined (numeric) model before it went symbolic. */
+  numericTestMse: number;
+  /** The pruned model's edge curves before the symbols were chosen (for the plot). */
+  curves: LayerCurves[];
+  /** The pruned, refined numeric model's attribution scores (for the plot). */
+  scores: { edgeScores: Float64Array[]; nodeScores: Float64Array[] };
+  /** The refined numeric model (for the plot); the caller disposes it. */
+  model: Sequential;
+}
+
+function uniformRows(rng: Rng, rows: number, inputs: number): Float64Array {
+  return Float64Array.from({ length: rows * inputs }, () => 2 * rng.uniform() - 1);
+}
+
+async function testMse(model: Sequential, x: Tensor, y: ArrayLike<number>): Promise<number> {
+  const out = model.forward(x);
+  const values = await out.read();
+  out.dispose();
+  let sum = 0;
+  for (let k = 0; k < values.length; k++) sum += (values[k] - y[k]) ** 2;
+  return sum / values.length;
+}
+
+/**
+ * Runs the workflow (see the module doc) on `gpu`.
+ *
+ * @example
+ * ```ts ignore
+ * import { Gpu } from "../../mod.ts";
+ * import { runSymbolicWorkflow } from "./symbolic_workflow.ts";
+ * const gpu = await Gpu.request();
+ * const r = await runSymbolicWorkflow(gpu, { expr: "exp(sin(pi*x1) + x2^2)", inputs: 2 });
+ * console.log(r.widths, r.formula, r.formulaTestMse);
+ * r.model.dispose();
+ * gpu.destroy();
+ * ```
+ */
+export async function runSymbolicWorkflow(
+  gpu: Gpu,
+  options: SymbolicWorkflowOptions,
+): Promise<SymbolicWorkflowResult> {
+  const { inputs } = options;
+  const target = parseExpression(options.expr, inputs);
+  const width = options.width ?? [inputs, 5, 1];
+  if (width[0] !== inputs || width.at(-1) !== 1) {
+    throw new KanError(
+      `symbolic workflow: width ${JSON.stringify(width)} must start with ${inputs} and end with 1`,
+    );
+  }
+  const seed = options.seed ?? 1;
+  const [grid, fineGrid] = options.grids ?? [3, 10];
+  const steps = options.steps ?? 50;
+  const lamb = options.lamb ?? 1e-3;
+  const log = options.log ?? (() => {});
+  const rng = new Rng(seed);
+  const trainRows = uniformRows(rng, options.trainSize ?? 1000, inputs);
+  const testRows = uniformRows(rng, options.testSize ?? 1000, inputs);
+  const trainY = evaluateExpression(target, trainRows, inputs);
+  const testY = evaluateExpression(target, testRows, inputs);
+  if (![...trainY, ...testY].every(Number.isFinite)) {
+    throw new KanError(`symbolic workflow: "${options.expr}" is not finite everywhere on [-1, 1]^${inputs}`);
+  }
+  const x = Tensor.from(gpu, trainRows, [trainY.length, inputs]);
+  const y = Tensor.from(gpu, trainY, [trainY.length, 1]);
+  const xTest = Tensor.from(gpu, testRows, [testY.length, inputs]);
+  const owned: Sequential[] = [];
+  const train = async (model: Sequential, extra: Record<string, unknown> = {}) => {
+    const optimizer = new LBFGS({ lr: 1, historySize: 10 });
+    const h = await model.fit({ x, y, loss: "mse", optimizer, steps, progress: "none", ...extra });
+    optimizer.dispose();
+    return h.loss.at(-1)!;
+  };
+  try {
+    const model = kan(gpu, width, { basis: "bspline", gridSize: grid, seed });
+    owned.push(model);
+    let loss = await train(model, { lamb, updateGrid: true });
+    log(`trained ${JSON.stringify(width)}, G = ${grid}, lamb = ${lamb}: objective ${loss.toExponential(2)}`);
+    const scores = await attribute(model, x);
+    const pruned = await prune(model, scores);
+    owned.push(pruned.model);
+    log(`pruned to ${JSON.stringify(pruned.widths)}`);
+    loss = await train(pruned.model, { updateGrid: true });
+    log(`trained the pruned model: train MSE ${loss.toExponential(2)}`);
+    const refined = await refineModel(pruned.model, fineGrid);
+    refined.layers.forEach((layer, l) =>
+      (layer as BSplineKAN).setEdgeMask((pruned.model.layers[l] as BSplineKAN).edgeMask)
+    );
+    owned.push(refined);
+    loss = await train(refined, { updateGrid: true });
+    const numericTestMse = await testMse(refined, xTest, testY);
+    log(
+      `refined to G = ${fineGrid}: train MSE ${loss.toExponential(2)}, test MSE ${
+        numericTestMse.toExponential(2)
+      }`,
+    );
+    const curves = await edgeCurves(refined, x);
+    const finalScores = await attribute(refined, x);
+    const auto = await autoSymbolic(refined, x, { lib: options.lib ?? WORKFLOW_LIBRARY });
+    owned.push(auto.model);
+    for (const c of auto.choices) {
+      log(`  edge (layer ${c.layer}, in ${c.in}, out ${c.out}): ${c.name}, r2 = ${c.r2.toFixed(6)}`);
+    }
+    loss = await train(auto.model);
+    log(`trained the symbolic model: train MSE ${loss.toExponential(2)}`);
+    const composed = (await symbolicFormula(auto.model)).expressions[0];
+    const refit = refitConstants(composed, trainRows, trainY, inputs, { steps: 200 });
+    const predicted = evaluateExpression(refit.expr, testRows, inputs);
+    let sum = 0;
+    for (let k = 0; k < predicted.length; k++) sum += (predicted[k] - testY[k]) ** 2;
+    const formulaTestMse = sum / predicted.length;
+    owned.splice(owned.indexOf(refined), 1);
+    return {
+      widths: pruned.widths,
+      choices: auto.choices,
+      formula: formatExpression(refit.expr, 4),
+      expression: refit.expr,
+      formulaTestMse,
+      numericTestMse,
+      curves,
+      scores: {
+        edgeScores: finalScores.edgeScores.map((s) => Float64Array.from(s)),
+        nodeScores: finalScores.nodeScores.map((s) => Float64Array.from(s)),
+      },
+      model: refined,
+    };
+  } finally {
+    for (const m of owned) m.dispose();
+    for (const t of [x, y, xTest]) t.dispose();
+  }
+}
