@@ -549,9 +549,10 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
       `fit: option "updateGrid" needs a Sequential of BSplineKAN layers (as kan(..., { basis: "bspline" }))`,
     );
   }
-  if (plan.regularization && rows < 2) {
+  if (plan.regularization && (batchSize < 2 || rows % batchSize === 1)) {
     throw new KanError(
-      `fit: option "lamb" needs batches of at least 2 rows (standard deviations), got ${rows}`,
+      `fit: option "lamb" needs batches of at least 2 rows (standard deviations over the batch), but ${rows} ` +
+        `rows in batches of ${batchSize} give a batch of ${batchSize < 2 ? batchSize : 1}`,
     );
   }
   const { signal, onProgress, schedule, patience } = plan;
