@@ -42,3 +42,11 @@ export type { LayerDims } from "./src/layers/split_plan.ts";
 export { psi, WAVELET_TYPES, waveletEdge } from "./src/basis/wavelet.ts";
 export type { EdgePlan } from "./src/layers/edge_linear.ts";
 export { BATCH_NORM_EPS, BATCH_NORM_MOMENTUM, type BatchNormTrace } from "./src/layers/batch_norm.ts";
+export {
+  addRegularization,
+  recordRegularization,
+  type RegularizationRecord,
+  type RegularizationTarget,
+} from "./src/interpret/regularization.ts";
+export { regularizationReference, type RegularizationReference } from "./src/interpret/reg_reference.ts";
+export { symbolicEdge, symbolicFunctionIndex } from "./src/basis/symbolic_edge.ts";

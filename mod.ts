@@ -35,7 +35,7 @@ export { ChebyKAN, type ChebyKANOptions } from "./src/layers/cheby_kan.ts";
 export { JacobiKAN, type JacobiKANOptions } from "./src/layers/jacobi_kan.ts";
 export { FourierKAN, type FourierKANOptions } from "./src/layers/fourier_kan.ts";
 export { WAV_KAN_OPTIONS, type WaveletType, WavKAN, type WavKANOptions } from "./src/layers/wav_kan.ts";
-export { type EdgeSymbol, type SymbolParameters, SymbolicEdges } from "./src/layers/symbolic_edges.ts";
+export { type EdgeSymbol, SymbolicEdges, type SymbolParameters } from "./src/layers/symbolic_edges.ts";
 export { HybridKAN } from "./src/layers/hybrid_kan.ts";
 export {
   RATIONAL_KAN_OPTIONS,
@@ -77,6 +77,63 @@ export {
 } from "./src/io/checkpoint.ts";
 export { type CheckpointParts, decodeCheckpoint, encodeCheckpoint } from "./src/io/checkpoint_codec.ts";
 export type { OptimizerStateDict } from "./src/train/optimizer_state.ts";
+// Interpretability (pykan's workflow): grid update and extension, regularization settings, scores,
+// pruning, edge curves and plots, symbolic edges and formulas, and the expression language.
+export {
+  type GridInput,
+  type GridUpdate,
+  updateGrid,
+  type UpdateGridOptions,
+  updateModelGrid,
+} from "./src/interpret/grid_update.ts";
+export { refineLayer, refineModel, type RefineOptions } from "./src/interpret/grid_refine.ts";
+export { REGULARIZATION_SETTINGS, type RegularizationSettings } from "./src/interpret/regularization.ts";
+export { type EdgeStatistics, edgeStatistics } from "./src/interpret/edge_statistics.ts";
+export { attribute, type Attribution } from "./src/interpret/attribution.ts";
+export { type NetworkScores, prune, type PruneOptions, type PruneResult } from "./src/interpret/prune.ts";
+export {
+  type EdgeCurve,
+  edgeCurves,
+  type EdgeCurvesOptions,
+  edgeFunction,
+  type LayerCurves,
+} from "./src/interpret/edge_curves.ts";
+export { type NetworkPlotOptions, plotNetwork } from "./src/interpret/network_plot.ts";
+export {
+  autoSymbolic,
+  type AutoSymbolicOptions,
+  type AutoSymbolicResult,
+  type EdgeChoice,
+  type SymbolicFormula,
+  symbolicFormula,
+  type SymbolicFormulaOptions,
+  symbolicNetwork,
+} from "./src/interpret/symbolic_model.ts";
+export { SYMBOLIC_EDGE_FUNCTIONS } from "./src/basis/symbolic_edge.ts";
+export {
+  type BinaryOperator,
+  evaluateExpression,
+  type Expr,
+  formatExpression,
+  parseExpression,
+} from "./src/symbolic/expression.ts";
+export { SYMBOLIC_LIBRARY, type SymbolicFunction } from "./src/symbolic/library.ts";
+export {
+  fitSymbol,
+  type FitSymbolOptions,
+  suggestSymbols,
+  type SuggestSymbolsOptions,
+  type SymbolFit,
+  type SymbolSuggestion,
+} from "./src/symbolic/fit_symbol.ts";
+export {
+  composeNetwork,
+  evaluateNetwork,
+  simplifyExpression,
+  type SymbolEdge,
+  type SymbolicLayer,
+} from "./src/symbolic/compose.ts";
+export { refitConstants, type RefitOptions, type RefitResult } from "./src/symbolic/refit.ts";
 // Types that the classes above take or return; writing kernels and layers needs "@kan/gpu/kernels".
 export type { BufferRange } from "./src/gpu/recorder.ts";
 export type { Basis, BasisLoopTrips } from "./src/basis/basis.ts";
