@@ -134,6 +134,7 @@ export {
   type SymbolicLayer,
 } from "./src/symbolic/compose.ts";
 export { refitConstants, type RefitOptions, type RefitResult } from "./src/symbolic/refit.ts";
+export { roundConstants, type RoundOptions, type RoundResult } from "./src/symbolic/simplify_round.ts";
 // Types that the classes above take or return; writing kernels and layers needs "@kan/gpu/kernels".
 export type { BufferRange } from "./src/gpu/recorder.ts";
 export type { Basis, BasisLoopTrips } from "./src/basis/basis.ts";

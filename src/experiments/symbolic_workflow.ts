@@ -17,8 +17,11 @@ import type { Sequential } from "../layers/sequential.ts";
 import { Rng } from "../layers/init.ts";
 import { Tensor } from "../tensor.ts";
 import { LBFGS } from "../train/lbfgs.ts";
+import { Adam } from "../train/adam.ts";
 import { evaluateExpression, type Expr, formatExpression, parseExpression } from "../symbolic/expression.ts";
 import { refitConstants } from "../symbolic/refit.ts";
+import { simplifyExpression } from "../symbolic/simplify.ts";
+import { roundConstants } from "../symbolic/simplify_round.ts";
 import { attribute } from "../interpret/attribution.ts";
 import { prune } from "../interpret/prune.ts";
 import { refineModel } from "../interpret/grid_refine.ts";
@@ -55,8 +58,16 @@ export interface SymbolicWorkflowOptions {
   testSize?: number;
   /** The grid of the first phase (default 3) and the refined grid (default 10). */
   grids?: [number, number];
-  /** LBFGS steps of each training phase (default 50, pykan's examples'). */
+  /**
+   * The optimizer of every training phase: `"lbfgs"` (pykan's, lr 1, history
+   * 10, strong Wolfe) or `"adam"` (lr `adamLr`, quicker per step, no readback
+   * per evaluation). Default `"lbfgs"`.
+   */
+  optimizer?: "lbfgs" | "adam";
+  /** Steps of each training phase (default 50 for LBFGS, pykan's examples'; 500 for Adam). */
   steps?: number;
+  /** Adam's learning rate (default 1e-2). */
+  adamLr?: number;
   /** Sparsity regularization of the first phase (default 1e-3). */
   lamb?: number;
   /** The library `autoSymbolic` chooses from (default {@linkcode WORKFLOW_LIBRARY}). */
@@ -128,7 +139,8 @@ export async function runSymbolicWorkflow(
   }
   const seed = options.seed ?? 1;
   const [grid, fineGrid] = options.grids ?? [3, 10];
-  const steps = options.steps ?? 50;
+  const useAdam = options.optimizer === "adam";
+  const steps = options.steps ?? (useAdam ? 500 : 50);
   const lamb = options.lamb ?? 1e-3;
   const log = options.log ?? (() => {});
   const rng = new Rng(seed);
@@ -144,7 +156,9 @@ export async function runSymbolicWorkflow(
   const xTest = Tensor.from(gpu, testRows, [testY.length, inputs]);
   const owned: Sequential[] = [];
   const train = async (model: Sequential, extra: Record<string, unknown> = {}) => {
-    const optimizer = new LBFGS({ lr: 1, historySize: 10 });
+    const optimizer = useAdam
+      ? new Adam({ lr: options.adamLr ?? 1e-2 })
+      : new LBFGS({ lr: 1, historySize: 10 });
     const h = await model.fit({ x, y, loss: "mse", optimizer, steps, progress: "none", ...extra });
     optimizer.dispose();
     return h.loss.at(-1)!;
@@ -155,7 +169,7 @@ export async function runSymbolicWorkflow(
     let loss = await train(model, { lamb, updateGrid: true });
     log(`trained ${JSON.stringify(width)}, G = ${grid}, lamb = ${lamb}: objective ${loss.toExponential(2)}`);
     const scores = await attribute(model, x);
-    const pruned = await prune(model, scores);
+    const pruned = await prune(model, scores, { x });
     owned.push(pruned.model);
     log(`pruned to ${JSON.stringify(pruned.widths)}`);
     loss = await train(pruned.model, { updateGrid: true });
@@ -183,7 +197,9 @@ export async function runSymbolicWorkflow(
     log(`trained the symbolic model: train MSE ${loss.toExponential(2)}`);
     const composed = (await symbolicFormula(auto.model)).expressions[0];
     const refit = refitConstants(composed, trainRows, trainY, inputs, { steps: 200 });
-    const predicted = evaluateExpression(refit.expr, testRows, inputs);
+    // Constants snapped to simple values (integers, p/q, k·pi/q) where the training MSE allows, as pykan's ex_round.
+    const expression = roundConstants(simplifyExpression(refit.expr), trainRows, trainY, inputs).expr;
+    const predicted = evaluateExpression(expression, testRows, inputs);
     let sum = 0;
     for (let k = 0; k < predicted.length; k++) sum += (predicted[k] - testY[k]) ** 2;
     const formulaTestMse = sum / predicted.length;
@@ -191,8 +207,8 @@ export async function runSymbolicWorkflow(
     return {
       widths: pruned.widths,
       choices: auto.choices,
-      formula: formatExpression(refit.expr, 4),
-      expression: refit.expr,
+      formula: formatExpression(expression, 4),
+      expression,
       formulaTestMse,
       numericTestMse,
       curves,

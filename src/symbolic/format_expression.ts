@@ -3,11 +3,20 @@
  * with as few parentheses as the precedence rules allow (`a*x1 + b`, `x1 -
  * 2*x2`, `exp(-x1^2)`), numbers rounded to a number of significant digits.
  *
+ * Unit factors. A number multiplying from the left that prints as `1` at
+ * the chosen digits is not printed (`1*u` and `0.99999999997*u` print `u`
+ * at 4 digits), one that prints as `-1` becomes a minus sign (`-sin(u)`),
+ * and an exponent that prints as `1` goes (`u^1` prints `u`). The text
+ * reads back to the value it shows (`1*u` and `u` are the same number), so
+ * the simplifier keeps such coefficients exact and leaves this to the
+ * printer; at 17 digits only an exact ±1 prints that way, and the text reads
+ * back to the same bits.
+ *
  * @module
  */
 
 import { KanError } from "../errors.ts";
-import { type Expr, num } from "./expr.ts";
+import { type Expr, negate, num } from "./expr.ts";
 
 /** Precedence: 1 sums, 2 products, 3 unary minus (and negative numbers), 4 powers, 5 atoms. */
 function precedence(e: Expr): number {
@@ -56,6 +65,28 @@ function withoutSign(e: Expr): Expr | undefined {
   return undefined;
 }
 
+/** `expr` with the unit factors of the module doc removed, at `digits` significant digits. */
+function withoutUnits(expr: Expr, digits: number): Expr {
+  const shows = (e: Expr, text: string) => e.kind === "number" && formatNumber(e.value, digits) === text;
+  const walk = (e: Expr): Expr => {
+    switch (e.kind) {
+      case "number":
+      case "constant":
+      case "variable":
+        return e;
+      case "call":
+      case "negate":
+        return { ...e, arg: walk(e.arg) };
+      case "binary":
+        if (e.op === "*" && shows(e.left, "1")) return walk(e.right);
+        if (e.op === "*" && shows(e.left, "-1")) return negate(walk(e.right));
+        if (e.op === "^" && shows(e.right, "1")) return walk(e.left);
+        return { ...e, left: walk(e.left), right: walk(e.right) };
+    }
+  };
+  return walk(expr);
+}
+
 /**
  * Prints `expr` so that `parseExpression` reads it back (to the same values,
  * exactly, when `digits` is 17). `digits` is the number of significant digits
@@ -67,6 +98,7 @@ function withoutSign(e: Expr): Expr | undefined {
  * import { parseExpression } from "./parse_expression.ts";
  * const f = parseExpression("(2.0*x1) + (-(0.5)) * sin((pi * x2))", 2);
  * console.log(formatExpression(f)); // "2*x1 - 0.5*sin(pi*x2)"
+ * console.log(formatExpression(parseExpression("-1*sin(x1) + 1.00000000001*x2^1", 2))); // "-sin(x1) + x2"
  * ```
  */
 export function formatExpression(expr: Expr, digits = 4): string {
@@ -102,5 +134,5 @@ export function formatExpression(expr: Expr, digits = 4): string {
       }
     }
   };
-  return raw(expr);
+  return raw(withoutUnits(expr, digits));
 }

@@ -1,89 +1,56 @@
 /**
- * The easy simplifications of a composed formula, without computer algebra:
- * constants fold (`pi` and `e` included), sums and constant multiples merge
- * into one affine form per sum (`c1·(c2·x + d2) + d1` becomes `c·x + d`, and
- * equal terms add up), `0·u`, `u + 0`, `1·u`, `u^1` and `u^0` go, constant
- * factors leave products, quotients and integer powers (`(2·u)^2` is
- * `4·u^2`). A function of an affine argument stays `f(a·x + b)`.
+ * The easy simplifications of a composed formula, without computer algebra.
+ * Every rewrite is exact up to rounding, except the dropping of negligible
+ * constants (below):
+ *
+ * - constants fold (`pi` and `e` included); sums and constant multiples merge
+ *   into one affine form per sum (`c1·(c2·x + d2) + d1` becomes `c·x + d`,
+ *   equal terms add up); `0·u`, `u + 0`, `1·u`, `u^1` and `u^0` go;
+ * - negligible constants go: an additive constant at most 1e-9 times the
+ *   largest coefficient of the sum it is in ({@linkcode NEGLIGIBLE}; `sin(-3.142*x1
+ *   - 7e-18)` is `sin(-3.142*x1)` before the next rule);
+ * - constant factors leave products and quotients, and powers: `(a·u)^n` is
+ *   `a^n·u^n` for an integer `n` (any `a`) and for a real `n` when `a > 0`,
+ *   `sqrt(a·u)` is `sqrt(a)·sqrt(u)` when `a > 0`; `(a·u + b)^n` stays;
+ * - constant shifts leave `exp`: `c·exp(u + d)` is `(c·e^d)·exp(u)`;
+ * - symmetry: the argument of an odd function (`sin`, `tan`, `tanh`,
+ *   `arctan`, `arcsin`, `arctanh`, `sgn`, odd integer powers, `1/u` and the
+ *   reciprocals of odd powers) or an even one (`cos`, `abs`, `gaussian`, even
+ *   integer powers and their reciprocals) is made to lead with a positive
+ *   coefficient, the sign pulled out: `sin(-2*x1 + 1)` is `-sin(2*x1 - 1)`,
+ *   `cos(-x1)` is `cos(x1)`, `1/(1 - x1)` is `-1/(x1 - 1)`. The leading term
+ *   of a sum is the one whose atom's text sorts first (`x1` before `x2`,
+ *   so `sin(x2 - x1)` is `-sin(x1 - x2)`); it is printed first.
+ *
+ * A function of an affine argument otherwise stays `f(a·x + b)`.
  *
  * @module
  */
 
-import { binary, call, type Expr, negate, num } from "./expr.ts";
-import { formatExpression } from "./format_expression.ts";
+import { binary, call, type Expr, num } from "./expr.ts";
 import { UNARY_FUNCTIONS } from "./functions.ts";
+import {
+  add,
+  type Affine,
+  atomForm,
+  closeForm,
+  constantForm,
+  constantOf,
+  factor,
+  leadingCoefficient,
+  leadingFirst,
+  scale,
+  signedFactor,
+  toExpr,
+} from "./simplify_affine.ts";
 
-interface Term {
-  readonly atom: Expr;
-  coef: number;
-}
+export { NEGLIGIBLE } from "./simplify_affine.ts";
 
-/** `constant + Σ coef·atom`, with terms keyed by their atom's full-precision text. */
-interface Affine {
-  constant: number;
-  terms: Map<string, Term>;
-}
+const ODD_CALLS: ReadonlySet<string> = new Set(["sin", "tan", "tanh", "arctan", "arcsin", "arctanh", "sgn"]);
+const EVEN_CALLS: ReadonlySet<string> = new Set(["cos", "abs", "gaussian"]);
 
-const constantForm = (constant: number): Affine => ({ constant, terms: new Map() });
-
-function atomForm(atom: Expr, coef = 1): Affine {
-  if (coef === 0) return constantForm(0);
-  return { constant: 0, terms: new Map([[formatExpression(atom, 17), { atom, coef }]]) };
-}
-
-function scale(form: Affine, k: number): Affine {
-  if (k === 0) return constantForm(0);
-  const terms = new Map<string, Term>();
-  for (const [key, t] of form.terms) terms.set(key, { atom: t.atom, coef: t.coef * k });
-  return { constant: form.constant * k, terms };
-}
-
-function add(p: Affine, q: Affine): Affine {
-  const terms = new Map<string, Term>();
-  for (const [key, t] of p.terms) terms.set(key, { atom: t.atom, coef: t.coef });
-  for (const [key, t] of q.terms) {
-    const mine = terms.get(key);
-    if (mine === undefined) terms.set(key, { atom: t.atom, coef: t.coef });
-    else mine.coef += t.coef;
-  }
-  for (const [key, t] of terms) if (t.coef === 0) terms.delete(key);
-  return { constant: p.constant + q.constant, terms };
-}
-
-const isConstantForm = (f: Affine) => f.terms.size === 0;
-
-/** `coef·atom` when the form is one term without constant, else `1·(the form)`. */
-function factor(form: Affine): { coef: number; atom: Expr } {
-  if (form.constant === 0 && form.terms.size === 1) {
-    const [t] = form.terms.values();
-    return { coef: t.coef, atom: t.atom };
-  }
-  return { coef: 1, atom: toExpr(form) };
-}
-
-const isReciprocal = (e: Expr): e is Expr & { kind: "binary" } =>
-  e.kind === "binary" && e.op === "/" && e.left.kind === "number" && e.left.value === 1;
-
-function termExpr(t: Term): Expr {
-  if (t.coef === 1) return t.atom;
-  if (t.coef === -1) return negate(t.atom);
-  if (isReciprocal(t.atom)) return binary("/", num(t.coef), t.atom.right);
-  return binary("*", num(t.coef), t.atom);
-}
-
-function toExpr(form: Affine): Expr {
-  let out: Expr | undefined;
-  for (const t of form.terms.values()) {
-    const e = termExpr(t);
-    out = out === undefined ? e : binary("+", out, e);
-  }
-  if (out === undefined) return num(form.constant);
-  return form.constant === 0 ? out : binary("+", out, num(form.constant));
-}
-
-function constantOf(form: Affine): number | undefined {
-  return isConstantForm(form) ? form.constant : undefined;
-}
+/** `e^d` within these bounds may leave `exp(u + d)` without over- or underflowing. */
+const EXP_SHIFT_LIMIT = 600;
 
 function product(p: Affine, q: Affine): Affine {
   const kp = constantOf(p), kq = constantOf(q);
@@ -98,7 +65,7 @@ function quotient(p: Affine, q: Affine): Affine {
   if (kq !== undefined && kq !== 0) return scale(p, 1 / kq);
   if (kq !== undefined) return atomForm(binary("/", toExpr(p), num(0)));
   const kp = constantOf(p);
-  const fq = factor(q);
+  const fq = signedFactor(q);
   if (kp !== undefined) {
     return kp === 0 ? constantForm(0) : atomForm(binary("/", num(1), fq.atom), kp / fq.coef);
   }
@@ -113,12 +80,35 @@ function power(p: Affine, q: Affine): Affine {
   if (kq === 0) return constantForm(1);
   const exponent = toExpr(q);
   if (kq !== undefined) {
-    const fp = factor(p);
-    if (fp.coef !== 1 && (Number.isInteger(kq) || fp.coef > 0)) {
+    const integer = Number.isInteger(kq);
+    const fp = integer ? signedFactor(p) : factor(p);
+    if (fp.coef !== 1 && (integer || fp.coef > 0)) {
       return atomForm(binary("^", fp.atom, exponent), Math.pow(fp.coef, kq));
     }
   }
   return atomForm(binary("^", toExpr(p), exponent));
+}
+
+function callForm(name: string, form: Affine): Affine {
+  const k = constantOf(form);
+  if (k !== undefined) return constantForm(UNARY_FUNCTIONS[name].value(k));
+  let arg = closeForm(form);
+  if (name === "exp" && arg.constant !== 0 && Math.abs(arg.constant) <= EXP_SHIFT_LIMIT) {
+    return atomForm(call("exp", toExpr({ constant: 0, terms: arg.terms })), Math.exp(arg.constant));
+  }
+  if (name === "sqrt") {
+    const f = factor(arg);
+    if (f.coef > 0 && f.coef !== 1) return atomForm(call("sqrt", f.atom), Math.sqrt(f.coef));
+  }
+  let sign = 1;
+  if (ODD_CALLS.has(name) || EVEN_CALLS.has(name)) {
+    arg = leadingFirst(arg);
+    if (leadingCoefficient(arg) < 0) {
+      arg = scale(arg, -1);
+      sign = ODD_CALLS.has(name) ? -1 : 1;
+    }
+  }
+  return atomForm(call(name, toExpr(arg)), sign);
 }
 
 function affine(e: Expr): Affine {
@@ -131,12 +121,8 @@ function affine(e: Expr): Affine {
       return atomForm(e);
     case "negate":
       return scale(affine(e.arg), -1);
-    case "call": {
-      const arg = affine(e.arg);
-      const k = constantOf(arg);
-      if (k !== undefined) return constantForm(UNARY_FUNCTIONS[e.name].value(k));
-      return atomForm(call(e.name, toExpr(arg)));
-    }
+    case "call":
+      return callForm(e.name, affine(e.arg));
     case "binary": {
       const p = affine(e.left), q = affine(e.right);
       switch (e.op) {
@@ -156,9 +142,12 @@ function affine(e: Expr): Affine {
 }
 
 /**
- * Simplifies an expression as the module doc says; the result evaluates to
- * the same values up to rounding (a term multiplied by 0 is dropped even
- * where it was not finite).
+ * Simplifies an expression as the module doc says. Where the original is
+ * finite, the result's value differs from it by rounding (a few units in the
+ * last place per rewrite) plus at most {@linkcode NEGLIGIBLE} times the largest
+ * term of each sum whose constant was dropped; a term multiplied by 0 is
+ * dropped even where it was not finite. Simplifying twice gives the same
+ * expression as simplifying once.
  *
  * @example
  * ```ts
@@ -166,6 +155,8 @@ function affine(e: Expr): Affine {
  * import { simplifyExpression } from "./simplify.ts";
  * const e = parseExpression("2*(3*(0.5*x1 + 1) - 1) + 0*x2 + sin(2*(x2 + 1))^1", 2);
  * console.log(formatExpression(simplifyExpression(e))); // "3*x1 + sin(2*x2 + 2) + 4"
+ * const k = parseExpression("1.087e4*exp(-sin(-pi*x1 - 7e-18) + (-8.5*x2)^2/72.25 - 9.2937) - 7e-17", 2);
+ * console.log(formatExpression(simplifyExpression(k))); // "exp(sin(3.142*x1) + x2^2)"
  * ```
  */
 export function simplifyExpression(expr: Expr): Expr {
