@@ -259,6 +259,30 @@ Deno.test("bad input: NaN, too few rows, other layers and a failing later layer 
   model.dispose();
 });
 
+Deno.test("keepDegenerate: a constant input keeps its grid and weights, the others move (refused without it)", async () => {
+  const layer = new BSplineKAN(gpu, 2, 3, { seed: 5 });
+  const random = seededUniform(11);
+  const rows = Array.from({ length: 40 }, () => [-0.3, 1.2 * random() - 0.6]); // input 0 constant
+  await assertRejects(() => updateGrid(layer, rows), /input 0's batch values .* too few distinct values/);
+  const before = await layer.stateDict();
+  await updateGrid(layer, rows, { keepDegenerate: true });
+  const after = await layer.stateDict();
+  const width = before.grid.shape[1];
+  assertEquals([...after.grid.data.subarray(0, width)], [...before.grid.data.subarray(0, width)]);
+  assert(
+    maxAbsDiff(after.grid.data.subarray(width), before.grid.data.subarray(width)) > 0.1,
+    "input 1 moved",
+  );
+  const nb = before.spline_weight.shape[2];
+  for (let o = 0; o < 3; o++) {
+    const row = (i: number) => (o * 2 + i) * nb;
+    assertEquals([...after.spline_weight.data.subarray(row(0), row(0) + nb)], [
+      ...before.spline_weight.data.subarray(row(0), row(0) + nb),
+    ]);
+  }
+  layer.dispose();
+});
+
 Deno.test("grid update tests leave no live buffers", () => {
   const live = gpu.stats().liveBuffers;
   gpu.destroy();

@@ -22,7 +22,7 @@ import type { BSplineKAN } from "../layers/bspline_kan.ts";
 import type { StateDict } from "../layers/parameter.ts";
 import type { Sequential } from "../layers/sequential.ts";
 import { Tensor } from "../tensor.ts";
-import { checkOptions, option, UNIT_INTERVAL } from "../validate.ts";
+import { BOOLEAN, checkOptions, option, UNIT_INTERVAL } from "../validate.ts";
 import { fitSpline, splineCurves } from "./grid_fit.ts";
 import { checkKnots, extendGrid, sampleGridInner } from "./grid_knots.ts";
 import { type GridBatch, readGridBatch, requireSplineLayer, requireSplineModel } from "./grid_layers.ts";
@@ -35,6 +35,14 @@ export interface UpdateGridOptions {
    * spaces them evenly over its range.
    */
   gridEps?: number;
+  /**
+   * An input whose batch values are too few distinct values for strictly
+   * increasing knots (a node pruning left constant, for example) keeps its
+   * grid and weights instead of refusing the update (default false: refused).
+   * `fit`'s `updateGrid` sets it, as pykan updates such a grid without
+   * complaint.
+   */
+  keepDegenerate?: boolean;
 }
 
 /** What {@linkcode updateGrid} changed. */
@@ -47,7 +55,7 @@ export interface GridUpdate {
   maxDeviation: number;
 }
 
-const OPTIONS = ["gridEps"];
+const OPTIONS = ["gridEps", "keepDegenerate"];
 
 /** Input batch as accepted by the grid update: a `[B, in]` tensor, rows, or `B * in` numbers row-major. */
 export type GridInput = Tensor | ArrayLike<number> | readonly (readonly number[])[];
@@ -59,6 +67,7 @@ export function planGridUpdate(
   state: StateDict,
   x: GridBatch,
   gridEps: number,
+  keepDegenerate = false,
 ): { state: StateDict; maxDeviation: number } {
   const { gridSize: g, splineOrder: k } = layer.options;
   const { inFeatures: inDim, outFeatures: outDim } = layer;
@@ -82,9 +91,15 @@ export function planGridUpdate(
     for (let n = 0; n < x.batch; n++) column[n] = x.data[n * inDim + i];
     column.sort();
     const knots = Float32Array.from(extendGrid(sampleGridInner(column, g, gridEps), k));
+    const rowOf = (o: number) => (o * inDim + i) * nb;
     try {
       checkKnots(`the new grid of input ${i}`, knots);
     } catch (cause) {
+      if (keepDegenerate) {
+        grid.set(oldGrid.subarray(i * width, (i + 1) * width), i * width);
+        for (let o = 0; o < outDim; o++) weight.set(oldWeight.subarray(rowOf(o), rowOf(o) + nb), rowOf(o));
+        continue;
+      }
       throw new KanError(
         `${where}: input ${i}'s batch values (from ${column[0]} to ${column[x.batch - 1]}) are too few ` +
           `distinct values for ${g} grid intervals: ${(cause as Error).message}; nothing was changed`,
@@ -92,7 +107,6 @@ export function planGridUpdate(
       );
     }
     grid.set(knots, i * width);
-    const rowOf = (o: number) => (o * inDim + i) * nb;
     const old = oldGrid.subarray(i * width, (i + 1) * width);
     const curves = splineCurves(old, k, oldWeight, outDim, rowOf, column);
     const coef = fitSpline(`${where}: input ${i}`, knots, k, column, curves, outDim);
@@ -153,9 +167,10 @@ export async function updateGrid(
   const where = "updateGrid";
   checkOptions(where, options, OPTIONS);
   const gridEps = option(where, options, "gridEps", UNIT_INTERVAL, 0.02);
+  const keep = option(where, options, "keepDegenerate", BOOLEAN, false);
   const spline = requireSplineLayer(where, layer);
   const batch = await readGridBatch(where, x, spline.inFeatures, spline.gpu);
-  const plan = planGridUpdate(where, spline, await spline.stateDict(), batch, gridEps);
+  const plan = planGridUpdate(where, spline, await spline.stateDict(), batch, gridEps, keep);
   spline.loadStateDict(plan.state);
   return { maxDeviation: plan.maxDeviation };
 }
@@ -188,6 +203,7 @@ export async function updateModelGrid(
   const where = "updateModelGrid";
   checkOptions(where, options, OPTIONS);
   const gridEps = option(where, options, "gridEps", UNIT_INTERVAL, 0.02);
+  const keep = option(where, options, "keepDegenerate", BOOLEAN, false);
   const layers = requireSplineModel(where, model);
   const gpu = layers[0].gpu;
   const first = await readGridBatch(where, x, layers[0].inFeatures, gpu);
@@ -201,7 +217,7 @@ export async function updateModelGrid(
         ? first
         : await readGridBatch(`${where}: layer ${l}'s input`, h, layer.inFeatures, gpu);
       const state = await layer.stateDict();
-      const plan = planGridUpdate(`${where}: layer ${l}`, layer, state, batch, gridEps);
+      const plan = planGridUpdate(`${where}: layer ${l}`, layer, state, batch, gridEps, keep);
       layer.loadStateDict(plan.state);
       saved.push(state);
       updates.push({ maxDeviation: plan.maxDeviation });

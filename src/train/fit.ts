@@ -614,7 +614,7 @@ export async function fit(model: Trainable, options: FitOptions): Promise<FitHis
         const batch = whole ? x : order!.gather(x, start, count);
         try {
           const { updateModelGrid } = await import("../interpret/grid_update.ts");
-          await updateModelGrid(model as Sequential, batch, { gridEps: grid.gridEps });
+          await updateModelGrid(model as Sequential, batch, { gridEps: grid.gridEps, keepDegenerate: true });
         } finally {
           if (batch !== x) batch.dispose();
         }
