@@ -193,8 +193,18 @@ export async function runSymbolicWorkflow(
     for (const c of auto.choices) {
       log(`  edge (layer ${c.layer}, in ${c.in}, out ${c.out}): ${c.name}, r2 = ${c.r2.toFixed(6)}`);
     }
-    loss = await train(auto.model);
-    log(`trained the symbolic model: train MSE ${loss.toExponential(2)}`);
+    // The symbols' a, b, c, d train on the GPU. A function taken outside its domain on the way (sqrt or
+    // log of a negative, as pykan's fit without singularity_avoiding) makes the loss NaN: then the fitted
+    // symbols stay as they were and the float64 refit below does the rest.
+    const fitted = await auto.model.stateDict();
+    try {
+      loss = await train(auto.model);
+      log(`trained the symbolic model: train MSE ${loss.toExponential(2)}`);
+    } catch (error) {
+      if (!(error instanceof KanError) || !/became (NaN|-?Infinity)/.test(error.message)) throw error;
+      auto.model.loadStateDict(fitted);
+      log(`training the symbolic model left a function's domain (${error.message}); kept the fitted symbols`);
+    }
     const composed = (await symbolicFormula(auto.model)).expressions[0];
     const refit = refitConstants(composed, trainRows, trainY, inputs, { steps: 200 });
     // Constants snapped to simple values (integers, p/q, k·pi/q) where the training MSE allows, as pykan's ex_round.

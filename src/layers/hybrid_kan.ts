@@ -96,7 +96,10 @@ export class HybridKAN extends Layer {
     this.symbolic.checkState(dict, prefix + PREFIX);
   }
 
-  /** Mirrors the loaded symbols and masks the symbolic edges' numeric part. */
+  /**
+   * Mirrors the loaded symbols and masks the symbolic edges' numeric part;
+   * an edge without a symbol keeps its current mask.
+   */
   override afterLoad(dict: StateDict, prefix = ""): void {
     this.numeric.afterLoad(dict, prefix);
     this.symbolic.afterLoad(dict, prefix + PREFIX);
@@ -110,7 +113,10 @@ export class HybridKAN extends Layer {
           ? null
           : { name: names[e]!, a: planes[0][e], b: planes[1][e], c: planes[2][e], d: planes[3][e] },
     );
-    const mask = Float32Array.from(funs, (id) => id < 0 ? 1 : 0);
+    // A symbolic edge is masked in the numeric part; the others keep the mask they had (pruned edges stay
+    // off: the mask is not in the state dict).
+    const was = this.numeric.edgeMask;
+    const mask = Float32Array.from(funs, (id, e) => id >= 0 ? 0 : (was?.[e] ?? 1));
     this.numeric.setEdgeMask(mask.every((v) => v === 1) ? null : mask);
   }
 
