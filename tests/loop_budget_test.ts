@@ -16,6 +16,7 @@ import {
   FastKAN,
   FourierKAN,
   Gpu,
+  HybridKAN,
   JacobiKAN,
   type Layer,
   Linear,
@@ -181,6 +182,34 @@ for (const c of small) {
 Deno.test("loop budget, default: BSplineKAN [784, 10] at batch 64 and Linear [70000, 1], auto paths", async () => {
   assertWithin(await step([new BSplineKAN(gpu, 784, 10)], 64, "crossEntropy"), tripBudget.trips);
   assertWithin(await step([new Linear(gpu, 70000, 1)], 2, "mse"), tripBudget.trips);
+});
+
+Deno.test("loop budget 3,000: a regularized step (lamb) and the symbolic edges keep every kernel within it", async () => {
+  tripBudget.trips = 3000;
+  try {
+    const random = seededUniform(3);
+    const batch = 3000;
+    const x = Tensor.from(gpu, Float32Array.from({ length: batch * 40 }, () => random() * 2 - 1), [
+      batch,
+      40,
+    ]);
+    const y = Tensor.from(gpu, Float32Array.from({ length: batch * 3 }, random), [batch, 3]);
+    const hybrid = new HybridKAN(new BSplineKAN(gpu, 5, 3, { gridSize: 10, seed: 2 }));
+    hybrid.fixSymbolic(1, 2, { name: "sin", a: 2, b: 0.1, c: 1, d: 0 });
+    const model = new Sequential([new BSplineKAN(gpu, 40, 5, { gridSize: 10, seed: 1 }), hybrid]);
+    await gpu.loopTrips(true);
+    const optimizer = new Adam({ lr: 1e-3 });
+    await model.fit({ x, y, loss: "mse", optimizer, steps: 1, progress: "none", lamb: 0.01, lambCoef: 1 });
+    const trips = await gpu.loopTrips(true);
+    const names = Object.keys(trips).join(" ");
+    assert(/edge_moments/.test(names) && /reg_finalize/.test(names) && /symbolic/.test(names), names);
+    assertWithin(trips, 3000);
+    optimizer.dispose();
+    for (const t of [x, y]) t.dispose();
+    model.dispose();
+  } finally {
+    tripBudget.trips = 60000;
+  }
 });
 
 Deno.test("loop budget teardown: nothing left live", () => {

@@ -30,6 +30,7 @@ Usage: deno task symbolic --expr "EXPR" --inputs D [options]
   --inputs D         its number of inputs
   --width LIST       the KAN's widths (default D,5,1)
   --basis NAME       the edges' basis: bspline (the only one whose edges pykan's workflow reads)
+  --range LO,HI      the range of every input (default -1,1)
   --seed N           seed of the data and the initialization (default 1)
   --steps N          LBFGS steps of each training phase (default 50)
   --lamb X           sparsity regularization of the first phase (default 1e-3)
@@ -62,6 +63,7 @@ export async function symbolicCommand(
     inputs: { type: "string" },
     width: { type: "string" },
     basis: { type: "string", default: "bspline" },
+    range: { type: "string" },
     seed: { type: "string" },
     steps: { type: "string" },
     lamb: { type: "string" },
@@ -92,6 +94,12 @@ export async function symbolicCommand(
     throw new KanError(`--grids: "${values.grids}" must be two grids, e.g. 3,10`);
   }
   const lib = values.lib?.split(",").map((v) => v.trim());
+  const range = values.range?.split(",").map((v) => v.trim() === "" ? Number.NaN : Number(v));
+  if (range && (range.length !== 2 || !range.every(Number.isFinite) || !(range[0] < range[1]))) {
+    throw new KanError(
+      `--range: "${values.range}" must be two finite numbers LO,HI with LO < HI, e.g. 0.5,2`,
+    );
+  }
   if (values.plot !== undefined) await checkWritableFile("plot", values.plot);
   const options = {
     expr: values.expr,
@@ -105,6 +113,7 @@ export async function symbolicCommand(
     log,
     ...(grids ? { grids: grids as [number, number] } : {}),
     ...(lib ? { lib } : {}),
+    ...(range ? { range: range as [number, number] } : {}),
   };
   const gpu = await Gpu.request();
   try {

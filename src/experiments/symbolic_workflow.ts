@@ -50,6 +50,8 @@ export interface SymbolicWorkflowOptions {
   inputs: number;
   /** The KAN's widths (default `[D, 5, 1]`). */
   width?: number[];
+  /** The range every input is sampled from (default [-1, 1], pykan's `create_dataset`'s). */
+  range?: [number, number];
   /** Seed of the data and the initialization (default 1, pykan's examples'). */
   seed?: number;
   /** Training and test rows (default 1,000 each, pykan's `create_dataset`). */
@@ -98,8 +100,8 @@ export interface SymbolicWorkflowResult {
   model: Sequential;
 }
 
-function uniformRows(rng: Rng, rows: number, inputs: number): Float64Array {
-  return Float64Array.from({ length: rows * inputs }, () => 2 * rng.uniform() - 1);
+function uniformRows(rng: Rng, rows: number, inputs: number, [lo, hi]: [number, number]): Float64Array {
+  return Float64Array.from({ length: rows * inputs }, () => lo + (hi - lo) * rng.uniform());
 }
 
 async function testMse(model: Sequential, x: Tensor, y: ArrayLike<number>): Promise<number> {
@@ -144,12 +146,20 @@ export async function runSymbolicWorkflow(
   const lamb = options.lamb ?? 1e-3;
   const log = options.log ?? (() => {});
   const rng = new Rng(seed);
-  const trainRows = uniformRows(rng, options.trainSize ?? 1000, inputs);
-  const testRows = uniformRows(rng, options.testSize ?? 1000, inputs);
+  const range = options.range ?? [-1, 1];
+  if (!(Number.isFinite(range[0]) && Number.isFinite(range[1]) && range[0] < range[1])) {
+    throw new KanError(
+      `symbolic workflow: range ${JSON.stringify(range)} must be two finite numbers lo < hi`,
+    );
+  }
+  const trainRows = uniformRows(rng, options.trainSize ?? 1000, inputs, range);
+  const testRows = uniformRows(rng, options.testSize ?? 1000, inputs, range);
   const trainY = evaluateExpression(target, trainRows, inputs);
   const testY = evaluateExpression(target, testRows, inputs);
   if (![...trainY, ...testY].every(Number.isFinite)) {
-    throw new KanError(`symbolic workflow: "${options.expr}" is not finite everywhere on [-1, 1]^${inputs}`);
+    throw new KanError(
+      `symbolic workflow: "${options.expr}" is not finite everywhere on [${range[0]}, ${range[1]}]^${inputs}`,
+    );
   }
   const x = Tensor.from(gpu, trainRows, [trainY.length, inputs]);
   const y = Tensor.from(gpu, trainY, [trainY.length, 1]);
