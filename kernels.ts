@@ -48,5 +48,5 @@ export {
   type RegularizationRecord,
   type RegularizationTarget,
 } from "./src/interpret/regularization.ts";
-export { regularizationReference, type RegularizationReference } from "./src/interpret/reg_reference.ts";
+export { type RegularizationReference, regularizationReference } from "./src/interpret/reg_reference.ts";
 export { symbolicEdge, symbolicFunctionIndex } from "./src/basis/symbolic_edge.ts";
