@@ -179,9 +179,13 @@ export async function runSymbolicWorkflow(
     let loss = await train(model, { lamb, updateGrid: true });
     log(`trained ${JSON.stringify(width)}, G = ${grid}, lamb = ${lamb}: objective ${loss.toExponential(2)}`);
     const scores = await attribute(model, x);
-    const pruned = await prune(model, scores, { x });
+    const first = await prune(model, scores, { x });
+    owned.push(first.model);
+    // As pykan's prune, the edges are judged again on the smaller model: a node left with every edge masked
+    // carries only a constant, which the second pass folds into the bias and removes.
+    const pruned = await prune(first.model, await attribute(first.model, x), { x });
     owned.push(pruned.model);
-    log(`pruned to ${JSON.stringify(pruned.widths)}`);
+    log(`pruned to ${JSON.stringify(first.widths)}, then ${JSON.stringify(pruned.widths)}`);
     loss = await train(pruned.model, { updateGrid: true });
     log(`trained the pruned model: train MSE ${loss.toExponential(2)}`);
     const refined = await refineModel(pruned.model, fineGrid);
