@@ -5,7 +5,7 @@
  * edges' values and gradients equal the float64 reference's.
  */
 
-import { Adam, BSplineKAN, kan, KanError, Sequential, Tensor } from "../mod.ts";
+import { Adam, attribute, BSplineKAN, kan, KanError, Sequential, SGD, Tensor } from "../mod.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose, seededUniform, testGpu } from "./helpers.ts";
 
@@ -91,6 +91,33 @@ Deno.test("edge mask: 20 Adam steps with weight decay keep masked edges at exact
   assertEquals(layer.edgeMask, null);
   x.dispose();
   y.dispose();
+  optimizer.dispose();
+  model.dispose();
+});
+
+Deno.test("edge mask: a state dict loaded into a masked layer stays masked (weights, scores, regularized training)", async () => {
+  const model = kan(gpu, [IN, OUT], { basis: "bspline", seed: 6 });
+  const layer = model.layers[0] as BSplineKAN;
+  const unmasked = await model.stateDict();
+  layer.setEdgeMask(MASK);
+  model.loadStateDict(unmasked); // non-zero weights on the masked edges
+  const loaded = asState(await model.stateDict());
+  for (const name of ["layers.0.base_weight", "layers.0.spline_scaler"]) {
+    for (let e = 0; e < MASK.length; e++) {
+      if (MASK[e] === 0) assert(loaded[name][e] === 0, `${name}[${e}] is zero again after the load`);
+    }
+  }
+  const x = Tensor.from(gpu, data(9, ROWS * IN), [ROWS, IN]);
+  const y = Tensor.from(gpu, data(10, ROWS * OUT), [ROWS, OUT]);
+  const scores = await attribute(model, x);
+  MASK.forEach((m, e) => m === 0 && assertEquals(scores.edgeScores[0][e], 0, `score of masked edge ${e}`));
+  const optimizer = new SGD({ lr: 0.1 });
+  await model.fit({ x, y, loss: "mse", optimizer, steps: 3, progress: "none", lamb: 1 });
+  const after = asState(await model.stateDict());
+  MASK.forEach((m, e) => {
+    if (m === 0) assert(after["layers.0.base_weight"][e] === 0, `base_weight[${e}] stays zero under lamb`);
+  });
+  for (const t of [x, y]) t.dispose();
   optimizer.dispose();
   model.dispose();
 });

@@ -195,7 +195,7 @@ Deno.test("loop budget 3,000: a regularized step (lamb) and the symbolic edges k
     ]);
     const y = Tensor.from(gpu, Float32Array.from({ length: batch * 3 }, random), [batch, 3]);
     const hybrid = new HybridKAN(new BSplineKAN(gpu, 5, 3, { gridSize: 10, seed: 2 }));
-    hybrid.fixSymbolic(1, 2, { name: "sin", a: 2, b: 0.1, c: 1, d: 0 });
+    hybrid.fixSymbolic(2, 1, { name: "sin", a: 2, b: 0.1, c: 1, d: 0 });
     const model = new Sequential([new BSplineKAN(gpu, 40, 5, { gridSize: 10, seed: 1 }), hybrid]);
     await gpu.loopTrips(true);
     const optimizer = new Adam({ lr: 1e-3 });

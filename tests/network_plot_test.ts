@@ -120,7 +120,7 @@ Deno.test("plotNetwork: curves, scores or symbols of another shape are refused",
 
 Deno.test("edgeCurves and plotNetwork on HybridKAN: symbolic edges are c f(a x + b) + d, labelled; prune refuses them", async () => {
   const hybrid = new HybridKAN(new BSplineKAN(gpu, 2, 1, { seed: 2 }));
-  hybrid.fixSymbolic(0, 1, { name: "sin", a: 2, b: 0.5, c: 1.5, d: -0.25 });
+  hybrid.fixSymbolic(1, 0, { name: "sin", a: 2, b: 0.5, c: 1.5, d: -0.25 });
   const model = new Sequential([hybrid]);
   const rand = seededUniform(5);
   const x = Tensor.from(gpu, Array.from({ length: 40 }, () => 2 * rand() - 1), [20, 2]);

@@ -34,8 +34,8 @@ function asState(dict: Record<string, { data: Float32Array }>): Record<string, F
 function everyFunction(): SymbolicEdges {
   const layer = new SymbolicEdges(gpu, 2, SYMBOLIC_EDGE_FUNCTIONS.length);
   SYMBOLIC_EDGE_FUNCTIONS.forEach((name, o) => {
-    layer.setSymbol(o, 0, { name, a: 0.5, b: 0.1, c: 1.5, d: -0.25 });
-    layer.setSymbol(o, 1, { name, a: -0.4, b: 0.55, c: -0.75, d: 0.5 });
+    layer.setSymbol(0, o, { name, a: 0.5, b: 0.1, c: 1.5, d: -0.25 });
+    layer.setSymbol(1, o, { name, a: -0.4, b: 0.55, c: -0.75, d: 0.5 });
   });
   return layer;
 }
@@ -93,8 +93,8 @@ Deno.test("symbolic edges: every library function on the GPU equals the float64 
 Deno.test("hybrid layer: numeric plus symbolic edges; training moves a, b, c, d and keeps the masked weights at 0", async () => {
   const numeric = new BSplineKAN(gpu, 2, 2, { seed: 4, bias: true });
   const layer = new HybridKAN(numeric);
-  layer.fixSymbolic(0, 1, { name: "sin", a: 3, b: 0.1, c: 0.5, d: 0.2 });
-  layer.fixSymbolic(1, 0, { name: "x^2", a: 1, b: 0, c: -1, d: 0 });
+  layer.fixSymbolic(1, 0, { name: "sin", a: 3, b: 0.1, c: 0.5, d: 0.2 });
+  layer.fixSymbolic(0, 1, { name: "x^2", a: 1, b: 0, c: -1, d: 0 });
   assertEquals(layer.symbols.map((s) => s?.name ?? null), [null, "sin", "x^2", null]);
   assertEquals([...numeric.edgeMask!], [1, 0, 0, 1]);
   const model = new Sequential([layer]);
@@ -142,7 +142,7 @@ Deno.test("symbolic edges: an unknown function, an edge out of range or a NaN pa
     /symbol.name must be one of/,
   );
   assertThrows(
-    () => layer.setSymbol(0, 2, { name: "sin", a: 1, b: 0, c: 1, d: 0 }),
+    () => layer.setSymbol(2, 0, { name: "sin", a: 1, b: 0, c: 1, d: 0 }),
     /input must be an integer in \[0, 1\]/,
   );
   assertThrows(

@@ -11,7 +11,6 @@
 
 import type { Gpu } from "../gpu/gpu.ts";
 import { KanError } from "../errors.ts";
-import type { BSplineKAN } from "../layers/bspline_kan.ts";
 import { kan } from "../layers/kan.ts";
 import type { Sequential } from "../layers/sequential.ts";
 import { Rng } from "../layers/init.ts";
@@ -84,11 +83,11 @@ export interface SymbolicWorkflowResult {
   widths: number[];
   /** Each kept edge's symbol and R². */
   choices: EdgeChoice[];
-  /** The formula (simplified, constants refit), printed. */
+  /** The formula (simplified, constants refit and rounded), printed with 4 significant digits. */
   formula: string;
   /** The formula as an expression. */
   expression: Expr;
-  /** The formula's MSE on the test set against the target formula. */
+  /** The printed formula's MSE on the test set against the target formula. */
   formulaTestMse: number;
   /** The MSE on the test set of the refined (numeric) model before it went symbolic. */
   numericTestMse: number;
@@ -169,9 +168,12 @@ export async function runSymbolicWorkflow(
     const optimizer = useAdam
       ? new Adam({ lr: options.adamLr ?? 1e-2 })
       : new LBFGS({ lr: 1, historySize: 10 });
-    const h = await model.fit({ x, y, loss: "mse", optimizer, steps, progress: "none", ...extra });
-    optimizer.dispose();
-    return h.loss.at(-1)!;
+    try {
+      const h = await model.fit({ x, y, loss: "mse", optimizer, steps, progress: "none", ...extra });
+      return h.loss.at(-1)!;
+    } finally {
+      optimizer.dispose();
+    }
   };
   try {
     const model = kan(gpu, width, { basis: "bspline", gridSize: grid, seed });
@@ -189,9 +191,6 @@ export async function runSymbolicWorkflow(
     loss = await train(pruned.model, { updateGrid: true });
     log(`trained the pruned model: train MSE ${loss.toExponential(2)}`);
     const refined = await refineModel(pruned.model, fineGrid);
-    refined.layers.forEach((layer, l) =>
-      (layer as BSplineKAN).setEdgeMask((pruned.model.layers[l] as BSplineKAN).edgeMask)
-    );
     owned.push(refined);
     loss = await train(refined, { updateGrid: true });
     const numericTestMse = await testMse(refined, xTest, testY);
@@ -223,7 +222,10 @@ export async function runSymbolicWorkflow(
     const refit = refitConstants(composed, trainRows, trainY, inputs, { steps: 200 });
     // Constants snapped to simple values (integers, p/q, k·pi/q) where the training MSE allows, as pykan's ex_round.
     const expression = roundConstants(simplifyExpression(refit.expr), trainRows, trainY, inputs).expr;
-    const predicted = evaluateExpression(expression, testRows, inputs);
+    // The formula as printed (4 significant digits) is the one measured, so the two lines agree.
+    const formula = formatExpression(expression, 4);
+    const printed = parseExpression(formula, inputs);
+    const predicted = evaluateExpression(printed, testRows, inputs);
     let sum = 0;
     for (let k = 0; k < predicted.length; k++) sum += (predicted[k] - testY[k]) ** 2;
     const formulaTestMse = sum / predicted.length;
@@ -231,8 +233,8 @@ export async function runSymbolicWorkflow(
     return {
       widths: pruned.widths,
       choices: auto.choices,
-      formula: formatExpression(expression, 4),
-      expression,
+      formula,
+      expression: printed,
       formulaTestMse,
       numericTestMse,
       curves,

@@ -132,7 +132,7 @@ export async function autoSymbolic(
   const built: HybridKAN[] = [];
   try {
     for (const layer of layers) built.push(await hybridCopy(layer));
-    for (const c of choices) built[c.layer].fixSymbolic(c.out, c.in, c);
+    for (const c of choices) built[c.layer].fixSymbolic(c.in, c.out, c);
   } catch (error) {
     for (const layer of built) layer.dispose();
     throw error;
@@ -220,7 +220,7 @@ export interface SymbolicFormula {
  * const gpu = await Gpu.request();
  * const layer = new HybridKAN(new BSplineKAN(gpu, 2, 1));
  * layer.fixSymbolic(0, 0, { name: "sin", a: 3, b: 0, c: 2, d: 0.5 });
- * layer.fixSymbolic(0, 1, { name: "x^2", a: 1, b: 0, c: 1, d: 0 });
+ * layer.fixSymbolic(1, 0, { name: "x^2", a: 1, b: 0, c: 1, d: 0 });
  * console.log((await symbolicFormula(new Sequential([layer]))).formulas[0]); // 2*sin(3*x1) + x2^2 + 0.5
  * gpu.destroy();
  * ```

@@ -273,9 +273,10 @@ export class BSplineKAN extends Layer {
   /**
    * The edge mask `[out, in]` (1 keeps an edge, 0 removes it, as pykan's
    * `mask`), or null when every edge is on. Not part of the state dict: a
-   * masked edge's `base_weight` and `spline_scaler` are zero there, so a saved
-   * layer computes the same function; set the mask again after loading to keep
-   * those edges out of training.
+   * masked edge's `base_weight` and `spline_scaler` are zero there (and are
+   * set to zero again when a state dict is loaded into the masked layer), so a
+   * saved layer computes the same function; a fresh layer that loads it has no
+   * mask until `setEdgeMask` is called.
    */
   get edgeMask(): Float32Array | null {
     return this.#maskValues ? this.#maskValues.slice() : null;
@@ -313,13 +314,27 @@ export class BSplineKAN extends Layer {
     this.gpu.write(tensor.buffer, 0, values);
     this.#mask = tensor;
     this.#maskValues = values;
+    this.#zeroMasked(tensor);
+  }
+
+  /** Records `scaler *= mask` and `base_weight *= mask`. */
+  #zeroMasked(mask: Tensor): void {
     const rows = this.outFeatures * this.inFeatures;
     const scratch = Tensor.empty(this.gpu, [this.outFeatures, this.inFeatures]);
     for (const p of [this.#scaler, this.#baseWeight]) {
-      splineScaleForward(this.gpu, rows, 1, p.range, tensor.binding, scratch.binding);
+      splineScaleForward(this.gpu, rows, 1, p.range, mask.binding, scratch.binding);
       this.gpu.copy(scratch.buffer, 0, p.range.buffer, p.range.offset ?? 0, rows * 4);
     }
     scratch.dispose();
+  }
+
+  /**
+   * Keeps a set edge mask in force after a load: the loaded `base_weight` and
+   * `spline_scaler` of masked edges are set to zero again (the mask is not
+   * part of the state dict).
+   */
+  override afterLoad(_dict: StateDict, _prefix = ""): void {
+    if (this.#mask) this.#zeroMasked(this.#mask);
   }
 
   /** Records the forward pass of `x`, keeping what the backward pass needs. */

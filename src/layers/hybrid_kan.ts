@@ -30,7 +30,7 @@ const PREFIX = "symbolic.";
  * import { BSplineKAN, Gpu, HybridKAN, Tensor } from "../../mod.ts";
  * const gpu = await Gpu.request();
  * const layer = new HybridKAN(new BSplineKAN(gpu, 2, 1, { seed: 1 }));
- * layer.fixSymbolic(0, 1, { name: "x^2", a: 1, b: 0, c: 1, d: 0 }); // input 1 -> output 0 is x^2 now
+ * layer.fixSymbolic(1, 0, { name: "x^2", a: 1, b: 0, c: 1, d: 0 }); // input 1 -> output 0 is x^2 now
  * console.log(layer.symbols); // [null, { name: "x^2", ... }]
  * console.log(await layer.forward(Tensor.from(gpu, [0.5, 2], [1, 2])).read());
  * gpu.destroy();
@@ -76,13 +76,13 @@ export class HybridKAN extends Layer {
   #symbols: (EdgeSymbol | null)[] = [];
 
   /**
-   * Makes edge `(out, input)` symbolic: its numeric part is masked and it
+   * Makes the edge from `input` to `out` symbolic (the order of pykan's `fix_symbolic(l, i, j)`): its numeric part is masked and it
    * computes `symbol.c * f(symbol.a * x + symbol.b) + symbol.d`; `null` makes
    * it numeric again (with the numeric weights it had when it was masked:
    * zero, see `BSplineKAN.setEdgeMask`).
    */
-  fixSymbolic(out: number, input: number, symbol: EdgeSymbol | null): void {
-    this.symbolic.setSymbol(out, input, symbol);
+  fixSymbolic(input: number, out: number, symbol: EdgeSymbol | null): void {
+    this.symbolic.setSymbol(input, out, symbol);
     const e = out * this.inFeatures + input;
     const mask = this.numeric.edgeMask ?? new Float32Array(this.outFeatures * this.inFeatures).fill(1);
     mask[e] = symbol === null ? 1 : 0;

@@ -54,8 +54,8 @@ export interface EdgeSymbol extends SymbolParameters {
  * import { Gpu, SymbolicEdges, Tensor } from "../../mod.ts";
  * const gpu = await Gpu.request();
  * const layer = new SymbolicEdges(gpu, 2, 1);
- * layer.setSymbol(0, 0, { name: "sin", a: Math.PI, b: 0, c: 1, d: 0 }); // output 0, input 0
- * layer.setSymbol(0, 1, { name: "x^2", a: 1, b: 0, c: 1, d: 0 });
+ * layer.setSymbol(0, 0, { name: "sin", a: Math.PI, b: 0, c: 1, d: 0 }); // input 0 -> output 0
+ * layer.setSymbol(1, 0, { name: "x^2", a: 1, b: 0, c: 1, d: 0 }); // input 1 -> output 0
  * console.log(await layer.forward(Tensor.from(gpu, [0.5, 2], [1, 2])).read()); // [5]
  * gpu.destroy();
  * ```
@@ -86,13 +86,13 @@ export class SymbolicEdges extends Layer {
   }
 
   /**
-   * Gives edge `(out, input)` the function `symbol.name` with its four
+   * Gives the edge from `input` to `out` (pykan's `fix_symbolic(l, i, j)` order) the function `symbol.name` with its four
    * parameters (`null` switches it off); the parameters go on training.
    */
-  setSymbol(out: number, input: number, symbol: EdgeSymbol | null): void {
+  setSymbol(input: number, out: number, symbol: EdgeSymbol | null): void {
     const where = `${this.kind}.setSymbol`;
     this.gpu.assertAlive();
-    for (const [what, v, n] of [["out", out, this.outFeatures], ["input", input, this.inFeatures]] as const) {
+    for (const [what, v, n] of [["input", input, this.inFeatures], ["out", out, this.outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 0 || v >= n) {
         throw new KanError(`${where}: ${what} must be an integer in [0, ${n - 1}], got ${describe(v)}`);
       }

@@ -164,3 +164,29 @@ export function nodeCount(expr: Expr): number {
       return 1 + nodeCount(expr.left) + nodeCount(expr.right);
   }
 }
+
+/**
+ * `expr` with `f` applied to each direct child (the argument of a call or a
+ * negation, both sides of a binary operation); leaves come back unchanged.
+ * The building block of every rewrite that walks the tree.
+ *
+ * @example
+ * ```ts
+ * import { binary, mapChildren, num, variable } from "./expr.ts";
+ * const e = binary("+", variable(0), num(2));
+ * console.log(mapChildren(e, (c) => c.kind === "number" ? num(3) : c)); // x1 + 3
+ * ```
+ */
+export function mapChildren(expr: Expr, f: (child: Expr) => Expr): Expr {
+  switch (expr.kind) {
+    case "number":
+    case "constant":
+    case "variable":
+      return expr;
+    case "call":
+    case "negate":
+      return { ...expr, arg: f(expr.arg) };
+    case "binary":
+      return { ...expr, left: f(expr.left), right: f(expr.right) };
+  }
+}

@@ -129,3 +129,36 @@ export function evaluateExpression(expr: Expr, rows: ArrayLike<number>, inputs: 
   const result = walk(expr);
   return typeof result === "number" ? new Float64Array(n).fill(result) : result;
 }
+
+/**
+ * Checks the data an expression is fitted to: `rows` as {@linkcode checkRows}
+ * does, an expression that uses no input past `inputs`, and one finite target
+ * per row; returns the number of rows and the targets in float64. `owner`
+ * names the caller in messages.
+ *
+ * @example
+ * ```ts
+ * import { checkFitData, parseExpression } from "./expression.ts";
+ * const { n, y } = checkFitData("demo", parseExpression("x1 + x2", 2), [1, 2, 3, 4], [3, 7], 2);
+ * console.log(n, y); // 2 Float64Array [3, 7]
+ * ```
+ */
+export function checkFitData(
+  owner: string,
+  expr: Expr,
+  rows: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  inputs: number,
+): { n: number; y: Float64Array } {
+  const n = checkRows(owner, rows, inputs);
+  if (inputCount(expr) > inputs) {
+    throw new KanError(`${owner}: the expression uses x${inputCount(expr)} but inputs is ${inputs}`);
+  }
+  if (targets === null || typeof targets !== "object" || targets.length !== n) {
+    throw new KanError(`${owner}: targets must hold one number per row (${n}), got ${targets?.length}`);
+  }
+  const y = Float64Array.from(targets);
+  const bad = y.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new KanError(`${owner}: targets must be finite, got ${y[bad]} at row ${bad}`);
+  return { n, y };
+}

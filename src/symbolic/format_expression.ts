@@ -16,7 +16,7 @@
  */
 
 import { KanError } from "../errors.ts";
-import { type Expr, negate, num } from "./expr.ts";
+import { type Expr, mapChildren, negate, num } from "./expr.ts";
 
 /** Precedence: 1 sums, 2 products, 3 unary minus (and negative numbers), 4 powers, 5 atoms. */
 function precedence(e: Expr): number {
@@ -69,20 +69,12 @@ function withoutSign(e: Expr): Expr | undefined {
 function withoutUnits(expr: Expr, digits: number): Expr {
   const shows = (e: Expr, text: string) => e.kind === "number" && formatNumber(e.value, digits) === text;
   const walk = (e: Expr): Expr => {
-    switch (e.kind) {
-      case "number":
-      case "constant":
-      case "variable":
-        return e;
-      case "call":
-      case "negate":
-        return { ...e, arg: walk(e.arg) };
-      case "binary":
-        if (e.op === "*" && shows(e.left, "1")) return walk(e.right);
-        if (e.op === "*" && shows(e.left, "-1")) return negate(walk(e.right));
-        if (e.op === "^" && shows(e.right, "1")) return walk(e.left);
-        return { ...e, left: walk(e.left), right: walk(e.right) };
+    if (e.kind === "binary") {
+      if (e.op === "*" && shows(e.left, "1")) return walk(e.right);
+      if (e.op === "*" && shows(e.left, "-1")) return negate(walk(e.right));
+      if (e.op === "^" && shows(e.right, "1")) return walk(e.left);
     }
+    return mapChildren(e, walk);
   };
   return walk(expr);
 }

@@ -7,10 +7,13 @@
  * Infinity at 0, `log` and `sqrt` are NaN below 0): formulas use them, and
  * {@linkcode fitSymbol} only accepts an `(a, b)` for which `f(a·x + b)` is
  * finite at every sample, as pykan's `fit_params` does when it zeroes the R²
- * of non-finite candidates. For training a snapped edge (where a step may
- * carry `a·x + b` across a pole) each entry also has `safeValue(x, yTh)` and
- * `safeDerivative(x, yTh)`, pykan's "singularity avoiding" versions: finite
- * everywhere, continuous, with the pole cut where `|f|` reaches `yTh`:
+ * of non-finite candidates. Each entry also has `safeValue(x, yTh)` and
+ * `safeDerivative(x, yTh)`, pykan's "singularity avoiding" versions (its
+ * `fit(singularity_avoiding=True)`): finite everywhere, continuous, with the
+ * pole cut where `|f|` reaches `yTh`. They are for callers that train a snapped
+ * formula on the CPU; the GPU's symbolic edges (`shaders/edge/symbolic.wgsl`)
+ * use the exact functions, as pykan's default, and the workflow keeps the
+ * fitted symbols when a step leaves a function's domain:
  *
  * - `1/x^n`: for `|x| < yTh^(-1/n)` the value is `yTh` (n even) or the line
  *   `yTh·x/x_th` (n odd), as pykan's `f_inv…`;

@@ -10,8 +10,8 @@
 
 import { KanError } from "../errors.ts";
 import { checkInteger, checkOptionNames } from "./checks.ts";
-import { checkRows, CONSTANTS } from "./expression.ts";
-import { type Expr, inputCount, num } from "./expr.ts";
+import { checkFitData, CONSTANTS } from "./expression.ts";
+import { type Expr, mapChildren, num } from "./expr.ts";
 import { UNARY_FUNCTIONS } from "./functions.ts";
 
 /** Options of {@linkcode refitConstants}. */
@@ -61,20 +61,8 @@ function collect(expr: Expr, exponents: boolean): Map<Expr, number> {
 
 function substitute(expr: Expr, ids: Map<Expr, number>, values: Float64Array): Expr {
   const walk = (e: Expr): Expr => {
-    switch (e.kind) {
-      case "number": {
-        const id = ids.get(e);
-        return id === undefined ? e : num(values[id]);
-      }
-      case "constant":
-      case "variable":
-        return e;
-      case "call":
-      case "negate":
-        return { ...e, arg: walk(e.arg) };
-      case "binary":
-        return { ...e, left: walk(e.left), right: walk(e.right) };
-    }
+    const id = e.kind === "number" ? ids.get(e) : undefined;
+    return id !== undefined ? num(values[id]) : mapChildren(e, walk);
   };
   return walk(expr);
 }
@@ -246,16 +234,7 @@ export function refitConstants(
   const owner = "refitConstants";
   const o = checkOptionNames(owner, options, ["steps", "exponents"]);
   const maxSteps = checkInteger(owner, "steps", o.steps ?? 100, 0);
-  const n = checkRows(owner, rows, inputs);
-  if (inputCount(expr) > inputs) {
-    throw new KanError(`${owner}: the expression uses x${inputCount(expr)} but inputs is ${inputs}`);
-  }
-  if (targets === null || typeof targets !== "object" || targets.length !== n) {
-    throw new KanError(`${owner}: targets must hold one number per row (${n}), got ${targets?.length}`);
-  }
-  const y = Float64Array.from(targets);
-  const bad = y.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new KanError(`${owner}: targets must be finite, got ${y[bad]} at row ${bad}`);
+  const { n, y } = checkFitData(owner, expr, rows, targets, inputs);
   const columns = Array.from({ length: inputs }, (_, i) => {
     const c = new Float64Array(n);
     for (let r = 0; r < n; r++) c[r] = rows[r * inputs + i];

@@ -10,8 +10,8 @@
 
 import { KanError } from "../errors.ts";
 import { checkOptionNames } from "./checks.ts";
-import { checkRows, evaluateExpression } from "./expression.ts";
-import { binary, type Expr, inputCount, negate, num } from "./expr.ts";
+import { checkFitData, evaluateExpression } from "./expression.ts";
+import { binary, type Expr, mapChildren, negate, num } from "./expr.ts";
 
 /** Options of {@linkcode roundConstants}. */
 export interface RoundOptions {
@@ -70,40 +70,20 @@ function mse(expr: Expr, rows: ArrayLike<number>, targets: Float64Array, inputs:
 }
 
 function replace(expr: Expr, node: Expr, by: Expr): Expr {
-  if (expr === node) return by;
-  switch (expr.kind) {
-    case "number":
-    case "constant":
-    case "variable":
-      return expr;
-    case "call":
-    case "negate":
-      return { ...expr, arg: replace(expr.arg, node, by) };
-    case "binary":
-      return { ...expr, left: replace(expr.left, node, by), right: replace(expr.right, node, by) };
-  }
+  return expr === node ? by : mapChildren(expr, (c) => replace(c, node, by));
 }
 
 /** `expr` without the additive zeros and zero products snapping left (`u + 0` is `u`, `0*u` is 0). */
 function dropZeros(expr: Expr): Expr {
   const zero = (e: Expr) => e.kind === "number" && e.value === 0;
-  switch (expr.kind) {
-    case "number":
-    case "constant":
-    case "variable":
-      return expr;
-    case "call":
-    case "negate":
-      return { ...expr, arg: dropZeros(expr.arg) };
-    case "binary": {
-      const left = dropZeros(expr.left), right = dropZeros(expr.right);
-      if ((expr.op === "+" || expr.op === "-") && zero(right)) return left;
-      if (expr.op === "+" && zero(left)) return right;
-      if (expr.op === "-" && zero(left)) return negate(right);
-      if (expr.op === "*" && (zero(left) || zero(right))) return num(0);
-      return { ...expr, left, right };
-    }
-  }
+  const e = mapChildren(expr, dropZeros);
+  if (e.kind !== "binary") return e;
+  const { op, left, right } = e;
+  if ((op === "+" || op === "-") && zero(right)) return left;
+  if (op === "+" && zero(left)) return right;
+  if (op === "-" && zero(left)) return negate(right);
+  if (op === "*" && (zero(left) || zero(right))) return num(0);
+  return e;
 }
 
 function numbers(expr: Expr, out: Expr[] = []): Expr[] {
@@ -149,21 +129,9 @@ export function roundConstants(
   if (!Number.isInteger(maxDenominator) || maxDenominator < 1 || maxDenominator > 1000) {
     throw new KanError(`${owner}: maxDenominator must be an integer in 1..1000, got ${maxDenominator}`);
   }
-  const n = checkRows(owner, rows, inputs);
-  if (inputCount(expr) > inputs) {
-    throw new KanError(`${owner}: the expression uses x${inputCount(expr)} but inputs is ${inputs}`);
-  }
-  if (targets === null || typeof targets !== "object" || targets.length !== n) {
-    throw new KanError(`${owner}: targets must hold one number per row (${n}), got ${targets?.length}`);
-  }
-  const y = Float64Array.from(targets);
+  const { n, y } = checkFitData(owner, expr, rows, targets, inputs);
   let meanSquare = 0;
-  for (let r = 0; r < n; r++) {
-    if (!Number.isFinite(y[r])) {
-      throw new KanError(`${owner}: targets must be finite, got ${y[r]} at row ${r}`);
-    }
-    meanSquare += y[r] * y[r] / n;
-  }
+  for (let r = 0; r < n; r++) meanSquare += y[r] * y[r] / n;
   const mseBefore = mse(expr, rows, y, inputs);
   if (!Number.isFinite(mseBefore)) {
     throw new KanError(`${owner}: the expression is not finite on every row (MSE ${mseBefore})`);
