@@ -9,52 +9,13 @@ import { BSplineKAN, type Gpu, Linear, Sequential, Tensor } from "../mod.ts";
 import { attribute } from "../src/interpret/attribution.ts";
 import { edgeStatistics } from "../src/interpret/edge_statistics.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { pykan, pykanModel } from "./pykan_fixture.ts";
 import { assertClose, testGpu } from "./helpers.ts";
 
 const gpu: Gpu = await testGpu();
 
-interface PykanReference {
-  widths: number[];
-  gridSize: number;
-  splineOrder: number;
-  batch: number;
-  x: number[];
-  state: Record<string, number[]>;
-  edgeActscale: number[][];
-  subnodeActscale: number[][];
-  layerInputs: number[][];
-  edgeScores: number[][];
-  nodeScores: number[][];
-}
-
-const pykan: PykanReference = JSON.parse(
-  await Deno.readTextFile(new URL("./testdata/regularization/pykan_reference.json", import.meta.url)),
-);
-
-function pykanModel(): Sequential {
-  const { widths, gridSize, splineOrder, state } = pykan;
-  const layers = widths.slice(1).map((out, l) =>
-    new BSplineKAN(gpu, widths[l], out, { gridSize, splineOrder, seed: l })
-  );
-  const model = new Sequential(layers);
-  const dict = Object.fromEntries(
-    Object.entries(state).map(([k, v]) => {
-      const l = Number(k.split(".")[1]);
-      const [n, m] = [widths[l], widths[l + 1]];
-      const shape = k.endsWith("grid")
-        ? [n, v.length / n]
-        : k.endsWith("spline_weight")
-        ? [m, n, v.length / (m * n)]
-        : [m, n];
-      return [k, { shape, data: Float32Array.from(v) }];
-    }),
-  );
-  model.loadStateDict(dict);
-  return model;
-}
-
 Deno.test("attribution: edge and node scores match pykan's attribute() on the same weights", async () => {
-  const model = pykanModel();
+  const model = pykanModel(gpu);
   const x = Tensor.from(gpu, pykan.x, [pykan.batch, pykan.widths[0]]);
   const got = await attribute(model, x);
   assertEquals(got.nodeScores.map((s) => s.length), pykan.widths);
@@ -81,7 +42,7 @@ Deno.test("attribution: edge and node scores match pykan's attribute() on the sa
 });
 
 Deno.test("attribution: edgeStatistics of the second layer on its pykan input", async () => {
-  const model = pykanModel();
+  const model = pykanModel(gpu);
   const layer = model.layers[1] as BSplineKAN;
   const h = Tensor.from(gpu, pykan.layerInputs[1], [pykan.batch, pykan.widths[1]]);
   const stats = await edgeStatistics(layer, h);

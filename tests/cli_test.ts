@@ -10,31 +10,10 @@ import { parseTrainArgs, spreadRows } from "../src/cli/train.ts";
 import { BASIS_NAMES } from "../src/layers/members.ts";
 import { functionSplit } from "../src/data/synthetic.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { testGpu } from "./helpers.ts";
+import { runCli, testGpu } from "./helpers.ts";
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return await command("train.ts", ...args);
-}
-
-/** Runs `src/cli/<file>` with `args`. */
-async function command(
-  file: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net=registry.npmjs.org",
-      new URL(`../src/cli/${file}`, import.meta.url).pathname,
-      ...args,
-    ],
-    env: { XDG_RUNTIME_DIR: "/tmp", NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+  return await runCli("train.ts", ...args);
 }
 
 Deno.test("cli: --help prints the usage and exits 0", async () => {
@@ -252,7 +231,7 @@ Deno.test("cli: the other commands refuse bad flags and unwritable folders the s
       ["gpu_info.ts", ["--verbose"], /verbose/],
     ] as const
   ) {
-    assertRefused(args, await command(script, ...args), message);
+    assertRefused(args, await runCli(script, ...args), message);
   }
   await Deno.remove(file);
 });

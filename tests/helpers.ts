@@ -65,3 +65,27 @@ export function seededUniform(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Runs the command `src/cli/<file>` with `args` in a new Deno process (the
+ * permissions of `deno task train`), and returns its exit code and output.
+ */
+export async function runCli(
+  file: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net=registry.npmjs.org",
+      new URL(`../src/cli/${file}`, import.meta.url).pathname,
+      ...args,
+    ],
+    env: { XDG_RUNTIME_DIR: "/tmp", NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}

@@ -6,7 +6,7 @@
  * ecde4ec, float64), and shapes past the loop-trip budget.
  */
 
-import { BSplineKAN, type Gpu, Sequential, Tensor } from "../mod.ts";
+import { BSplineKAN, type Gpu, Tensor } from "../mod.ts";
 import { KanError } from "../src/errors.ts";
 import { tripBudget } from "../src/gpu/loop_trips.ts";
 import { partialLimit } from "../src/ops/reduce_rows.ts";
@@ -18,6 +18,7 @@ import {
 } from "../src/interpret/regularization.ts";
 import { regularizationReference } from "../src/interpret/reg_reference.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
+import { pykan, pykanModel } from "./pykan_fixture.ts";
 import { assertClose, seededUniform, testGpu } from "./helpers.ts";
 
 const gpu: Gpu = await testGpu();
@@ -140,49 +141,8 @@ Deno.test("regularization: the float64 reference against central finite differen
   layer.dispose();
 });
 
-interface PykanReference {
-  widths: number[];
-  gridSize: number;
-  splineOrder: number;
-  batch: number;
-  settings: { lambL1: number; lambEntropy: number; lambCoef: number; lambCoefdiff: number };
-  x: number[];
-  state: Record<string, number[]>;
-  reg: number;
-  layerReg: number[];
-  grads: Record<string, number[]>;
-  dx: number[];
-  layerInputs: number[][];
-}
-
-const pykan: PykanReference = JSON.parse(
-  await Deno.readTextFile(new URL("./testdata/regularization/pykan_reference.json", import.meta.url)),
-);
-
-function pykanModel(): Sequential {
-  const { widths, gridSize, splineOrder, state } = pykan;
-  const layers = widths.slice(1).map((out, l) =>
-    new BSplineKAN(gpu, widths[l], out, { gridSize, splineOrder, seed: l })
-  );
-  const model = new Sequential(layers);
-  const dict = Object.fromEntries(
-    Object.entries(state).map(([k, v]) => {
-      const l = Number(k.split(".")[1]);
-      const [n, m] = [widths[l], widths[l + 1]];
-      const shape = k.endsWith("grid")
-        ? [n, v.length / n]
-        : k.endsWith("spline_weight")
-        ? [m, n, v.length / (m * n)]
-        : [m, n];
-      return [k, { shape, data: Float32Array.from(v) }];
-    }),
-  );
-  model.loadStateDict(dict);
-  return model;
-}
-
 Deno.test("regularization: the float64 reference gives pykan's reg of each layer (ecde4ec, float64)", () => {
-  const model = pykanModel();
+  const model = pykanModel(gpu);
   const settings = { lamb: 1, ...pykan.settings };
   let total = 0;
   model.layers.forEach((layer, l) => {
@@ -206,7 +166,7 @@ Deno.test("regularization: the float64 reference gives pykan's reg of each layer
 });
 
 Deno.test("regularization: GPU through a [3, 4, 2] model matches pykan's reg and autograd gradients", async () => {
-  const model = pykanModel();
+  const model = pykanModel(gpu);
   const [l0, l1] = model.layers as BSplineKAN[];
   const settings = { lamb: 1, ...pykan.settings };
   const x = Tensor.from(gpu, pykan.x, [pykan.batch, pykan.widths[0]]);

@@ -9,25 +9,10 @@ import { parseTrainArgs } from "../src/cli/train.ts";
 import { symbolicCommand } from "../src/cli/symbolic.ts";
 import { parseExpression } from "../src/symbolic/expression.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
-
-async function run(file: string, ...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      new URL(`../src/cli/${file}`, import.meta.url).pathname,
-      ...args,
-    ],
-    env: { XDG_RUNTIME_DIR: "/tmp", NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
-}
+import { runCli } from "./helpers.ts";
 
 Deno.test("symbolic cli: bad formulas and flags exit 2 with one error line, before any training", async () => {
-  const refused = await run("symbolic.ts", "--expr", "exp(sin(pi*x1) + x2^", "--inputs", "2");
+  const refused = await runCli("symbolic.ts", "--expr", "exp(sin(pi*x1) + x2^", "--inputs", "2");
   assertEquals(refused.code, 2);
   assertEquals(refused.stderr.trim().split("\n").length, 1, refused.stderr);
   assert(/^error: parseExpression: at character \d+ /.test(refused.stderr), refused.stderr);

@@ -394,7 +394,7 @@ export class BSplineKAN extends Layer {
         if (splineWeight.trainable || scaler.trainable) {
           const dweff = Tensor.empty(gpu, weff.shape);
           basisGradWeight(gpu, basis, dims, x.binding, dy.binding, grid.range, dweff.binding, false);
-          if (splineWeight.trainable) {
+          const grad = (dw: BufferRange | null, ds: BufferRange | null) =>
             splineScaleBackward(
               gpu,
               rows,
@@ -402,26 +402,11 @@ export class BSplineKAN extends Layer {
               splineWeight.range,
               scalerRange,
               dweff.binding,
-              splineWeight.gradRange,
-              null,
+              dw,
+              ds,
             );
-          }
-          if (scaler.trainable) {
-            maskedGrad(
-              scaler,
-              (into) =>
-                splineScaleBackward(
-                  gpu,
-                  rows,
-                  basis.count,
-                  splineWeight.range,
-                  scalerRange,
-                  dweff.binding,
-                  null,
-                  into,
-                ),
-            );
-          }
+          if (splineWeight.trainable) grad(splineWeight.gradRange, null);
+          if (scaler.trainable) maskedGrad(scaler, (into) => grad(null, into));
           dweff.dispose();
         }
         if (base && baseWeight.trainable) {
