@@ -1,5 +1,5 @@
 /**
- * The experiment commands (`deno task fit`, `fmnist`, `report`): bad flags are
+ * The experiment commands (`deno task fit`, `fmnist`, `report`, `grid-extension`): bad flags are
  * `KanError`s naming the flag, and a short fitting run prints its table and
  * writes one SVG per function with the target and every model's fit.
  */
@@ -8,6 +8,7 @@ import { KanError } from "../mod.ts";
 import { fitCommand } from "../src/cli/fit.ts";
 import { fmnistCommand } from "../src/cli/fmnist.ts";
 import { reportCommand, shellWords } from "../src/cli/report.ts";
+import { gridExtensionCommand } from "../src/cli/grid_extension.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 async function rejects(run: () => Promise<unknown>, text: string): Promise<void> {
@@ -69,5 +70,26 @@ Deno.test("deno task fit: a short run prints the table and writes the function's
   for (const name of ["target", "ReLU-KAN", "MLP"]) {
     assert(svg.includes(name), `${name} missing from the SVG`);
   }
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("deno task grid-extension: a short run trains at each grid, prints the table and writes the SVG; bad flags are refused", async () => {
+  await rejects(() => gridExtensionCommand(["--grids", "3,0"], () => {}), "--grids");
+  await rejects(() => gridExtensionCommand(["--width", "3,5,1"], () => {}), "--width");
+  const root = await Deno.makeTempDir();
+  const lines: string[] = [];
+  const results = await gridExtensionCommand(
+    ["--grids", "3,6", "--width", "2,1,1", "--steps", "3", "--out", `${root}/ge`],
+    (l) => lines.push(l),
+  );
+  assertEquals(results.map((r) => r.grid), [3, 6]);
+  // The refined model starts as the same function (6 is a multiple of 3) and trains further.
+  assert(
+    results[1].trainRmse < results[0].trainRmse,
+    `train RMSE ${results[0].trainRmse} -> ${results[1].trainRmse}`,
+  );
+  assert(lines.join("\n").includes("| 6 |"), lines.join("\n"));
+  const svg = await Deno.readTextFile(`${root}/ge/grid-extension.svg`);
+  assert(svg.startsWith("<svg") && svg.includes("test RMSE"), "the SVG has the test curve");
   await Deno.remove(root, { recursive: true });
 });

@@ -76,6 +76,21 @@ export function integerFlag<T extends number | undefined>(
   return numberFlag(flag, value, min === 1 ? COUNT : integer(min), fallback);
 }
 
+/**
+ * The comma-separated integers (each at least 1) of `--flag`, or `fallback`
+ * when it is absent; an item that is not one is refused, naming the flag.
+ *
+ * @example
+ * ```ts
+ * import { integerList } from "./flags.ts";
+ * console.log(integerList("width", "2,5,1", [1, 1])); // [2, 5, 1]
+ * ```
+ */
+export function integerList(flag: string, value: string | undefined, fallback: readonly number[]): number[] {
+  if (value === undefined) return [...fallback];
+  return value.split(",").map((v) => integerFlag(flag, v.trim(), 0, 1));
+}
+
 /** The comma-separated items of `--flag`, each one of `all`; all of them when it is absent. */
 export function listFlag<T extends string>(flag: string, value: string | undefined, all: readonly T[]): T[] {
   if (value === undefined) return [...all];

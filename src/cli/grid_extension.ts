@@ -15,7 +15,7 @@ import {
   type GridExtensionResult,
   runGridExtension,
 } from "../experiments/grid_extension.ts";
-import { integerFlag, parseFlags, prepareOutDir, runCommand } from "./flags.ts";
+import { integerFlag, integerList, parseFlags, prepareOutDir, runCommand } from "./flags.ts";
 import { lineChart } from "./svg.ts";
 
 const D = GRID_EXTENSION_DEFAULTS;
@@ -33,12 +33,6 @@ Usage: deno task grid-extension [options]
   --seed N       seed of the data and the initialization (default 0)
   --out DIR      where grid-extension.svg goes (default .)
   -h, --help     this text`;
-
-/** The integers of a comma-separated `--flag`, each at least 1. */
-function integerList(flag: string, value: string | undefined, fallback: readonly number[]): number[] {
-  if (value === undefined) return [...fallback];
-  return value.split(",").map((v) => integerFlag(flag, v.trim(), 0, 1));
-}
 
 /** The markdown table of `results`. */
 export function gridExtensionTable(results: readonly GridExtensionResult[]): string {

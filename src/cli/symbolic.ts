@@ -17,7 +17,7 @@ import {
 } from "../experiments/symbolic_workflow.ts";
 import { plotNetwork } from "../interpret/network_plot.ts";
 import { COUNT, integer, NON_NEGATIVE } from "../validate.ts";
-import { checkWritableFile, integerFlag, numberFlag, parseFlags, runCommand } from "./flags.ts";
+import { checkWritableFile, integerFlag, integerList, numberFlag, parseFlags, runCommand } from "./flags.ts";
 
 const HELP = `The KAN paper's interpretability workflow (pykan's): sample EXPR on [-1, 1]^D, train a
 B-spline KAN with sparsity regularization and grid updates (LBFGS), prune it, train, refine the
@@ -41,10 +41,9 @@ Usage: deno task symbolic --expr "EXPR" --inputs D [options]
   --plot FILE.svg    write the network (pruned, refined), every edge's curve and symbol
   -h, --help         this text`;
 
-/** The widths of `--width`: comma-separated counts. */
+/** The widths of `--width`: comma-separated counts, from `--inputs` to 1. */
 function widthFlag(value: string | undefined, inputs: number): number[] {
-  if (value === undefined) return [inputs, 5, 1];
-  const widths = value.split(",").map((v, k) => integerFlag(`width (item ${k + 1})`, v.trim(), 0, 1));
+  const widths = integerList("width", value, [inputs, 5, 1]);
   if (widths.length < 2 || widths[0] !== inputs || widths.at(-1) !== 1) {
     throw new KanError(
       `--width: "${value}" must have at least two widths, start with --inputs ${inputs} and end with 1`,
@@ -87,9 +86,7 @@ export async function symbolicCommand(
         `use --basis bspline`,
     );
   }
-  const grids = values.grids === undefined
-    ? undefined
-    : values.grids.split(",").map((v, k) => integerFlag(`grids (item ${k + 1})`, v.trim(), 0, 1));
+  const grids = values.grids === undefined ? undefined : integerList("grids", values.grids, []);
   if (grids && grids.length !== 2) {
     throw new KanError(`--grids: "${values.grids}" must be two grids, e.g. 3,10`);
   }
