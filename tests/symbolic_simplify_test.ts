@@ -86,6 +86,29 @@ Deno.test("simplifyExpression: odd and even functions lead with a positive coeff
   assertEquals(show("cos(2 - x2 - x1) + 1/(x2 - x1)"), "cos(x1 + x2 - 2) - 1/(x1 - x2)");
 });
 
+Deno.test("simplifyExpression: sin, cos and tan shed whole periods; a shift of pi flips sin and cos", () => {
+  assertEquals(show("exp(-sin(pi*x1 - 3*pi) + x2^2)"), "exp(sin(3.142*x1) + x2^2)");
+  assertEquals(show("cos(2*x1 + 7)"), "cos(2*x1 + 0.7168)");
+  assertEquals(show("cos(x1 - pi)"), "-cos(x1)");
+  assertEquals(show("tan(x1 - 4)"), "tan(x1 - 0.8584)");
+  assertEquals(show("2*sin(x1 + 1.6)"), "2*sin(x1 + 1.6)"); // inside (-pi, pi]: unchanged
+  const random = seededUniform(5);
+  const rows = new Float64Array(2 * 50).map(() => random() * 2 - 1);
+  for (const text of ["sin(3*x1 - 20) * cos(x2 + 9.42477796076938)", "tan(0.5*x1 + 7) + sin(-x2 - 3*pi)"]) {
+    const e = parseExpression(text, 2);
+    const simple = simplifyExpression(e);
+    const [a, b] = [evaluateExpression(e, rows, 2), evaluateExpression(simple, rows, 2)];
+    a.forEach((v, k) =>
+      assert(Math.abs(v - b[k]) <= 1e-12 * Math.max(1, Math.abs(v)), `${text} row ${k}: ${v} vs ${b[k]}`)
+    );
+    assertEquals(
+      formatExpression(simplifyExpression(simple), 17),
+      formatExpression(simple, 17),
+      "idempotent",
+    );
+  }
+});
+
 Deno.test("formatExpression: unit factors print as a sign or nothing", () => {
   assertEquals(formatExpression(binary("*", num(-1), call("sin", variable(0)))), "-sin(x1)");
   assertEquals(formatExpression(binary("*", num(1), variable(1))), "x2");

@@ -44,6 +44,7 @@ Deno.test("symbolic workflow: exp(sin(pi x1) + x2^2) from [2, 5, 1] prunes to [2
   const r = await run({ expr: "exp(sin(pi*x1) + x2^2)", inputs: 2, seed: 1 });
   assertEquals(r.widths, [2, 1, 1]);
   assertEquals(symbols(r), ["0:0->0 sin", "0:1->0 x^2", "1:0->0 exp"]);
+  assertEquals(r.formula, "exp(sin(pi*x1) + x2^2)"); // the paper's "gives back exactly that"
   assert(r.formulaTestMse < 1e-6, `formula test MSE ${r.formulaTestMse}`);
 });
 

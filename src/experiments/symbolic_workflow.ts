@@ -221,7 +221,9 @@ export async function runSymbolicWorkflow(
     const composed = (await symbolicFormula(auto.model)).expressions[0];
     const refit = refitConstants(composed, trainRows, trainY, inputs, { steps: 200 });
     // Constants snapped to simple values (integers, p/q, k·pi/q) where the training MSE allows, as pykan's ex_round.
-    const expression = roundConstants(simplifyExpression(refit.expr), trainRows, trainY, inputs).expr;
+    // Twice: the simplifier brings sin/cos/tan shifts into (-π, π] once the rounding has made them exact.
+    const tidy = (e: Expr) => roundConstants(simplifyExpression(e), trainRows, trainY, inputs).expr;
+    const expression = tidy(tidy(refit.expr));
     // The formula as printed (4 significant digits) is the one measured, so the two lines agree.
     const formula = formatExpression(expression, 4);
     const printed = parseExpression(formula, inputs);

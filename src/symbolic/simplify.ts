@@ -13,6 +13,10 @@
  *   `a^n·u^n` for an integer `n` (any `a`) and for a real `n` when `a > 0`,
  *   `sqrt(a·u)` is `sqrt(a)·sqrt(u)` when `a > 0`; `(a·u + b)^n` stays;
  * - constant shifts leave `exp`: `c·exp(u + d)` is `(c·e^d)·exp(u)`;
+ * - periodicity: the constant of a `sin`, `cos` or `tan` argument is brought
+ *   into (-π, π] by whole periods, and a shift of exactly ±π (within 1e-9)
+ *   leaves `sin` and `cos` with their sign changed: `sin(u - 3π)` is
+ *   `-sin(u)`, `cos(2x + 7)` is `cos(2x + 0.7168)`;
  * - symmetry: the argument of an odd function (`sin`, `tan`, `tanh`,
  *   `arctan`, `arcsin`, `arctanh`, `sgn`, odd integer powers, `1/u` and the
  *   reciprocals of odd powers) or an even one (`cos`, `abs`, `gaussian`, even
@@ -48,6 +52,7 @@ export { NEGLIGIBLE } from "./simplify_affine.ts";
 
 const ODD_CALLS: ReadonlySet<string> = new Set(["sin", "tan", "tanh", "arctan", "arcsin", "arctanh", "sgn"]);
 const EVEN_CALLS: ReadonlySet<string> = new Set(["cos", "abs", "gaussian"]);
+const PERIODIC_CALLS: ReadonlySet<string> = new Set(["sin", "cos", "tan"]);
 
 /** `e^d` within these bounds may leave `exp(u + d)` without over- or underflowing. */
 const EXP_SHIFT_LIMIT = 600;
@@ -101,11 +106,23 @@ function callForm(name: string, form: Affine): Affine {
     if (f.coef > 0 && f.coef !== 1) return atomForm(call("sqrt", f.atom), Math.sqrt(f.coef));
   }
   let sign = 1;
+  // Periodicity: the constant comes into (-π, π] by whole periods (2π; π for tan), and a shift of ±π
+  // that is left out of sin or cos leaves its sign (`sin(u - 3π)` is `-sin(u)`).
+  if (PERIODIC_CALLS.has(name) && arg.terms.size > 0) {
+    const period = name === "tan" ? Math.PI : 2 * Math.PI;
+    let shift = Math.round(arg.constant / period) * period;
+    const rest = arg.constant - shift;
+    if (name !== "tan" && Math.abs(Math.abs(rest) - Math.PI) <= 1e-9 * Math.PI) {
+      shift += Math.sign(rest) * Math.PI;
+      sign = -1;
+    }
+    if (shift !== 0) arg = closeForm(add(arg, constantForm(-shift)));
+  }
   if (ODD_CALLS.has(name) || EVEN_CALLS.has(name)) {
     arg = leadingFirst(arg);
     if (leadingCoefficient(arg) < 0) {
       arg = scale(arg, -1);
-      sign = ODD_CALLS.has(name) ? -1 : 1;
+      if (ODD_CALLS.has(name)) sign = -sign;
     }
   }
   return atomForm(call(name, toExpr(arg)), sign);
