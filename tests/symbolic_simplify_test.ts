@@ -109,6 +109,22 @@ Deno.test("simplifyExpression: sin, cos and tan shed whole periods; a shift of p
   }
 });
 
+Deno.test("simplifyExpression: exp of logs with integer coefficients is a product (the division example)", () => {
+  assertEquals(show("0.9288*exp(log(6.996*x1) - log(6.498*x2))"), "x1/x2");
+  assertEquals(show("exp(2*log(x1) + 1)"), "2.718*x1^2");
+  assertEquals(show("exp(-log(x1 + 1) - log(x2 + 2))"), "1/((x1 + 1)*(x2 + 2))");
+  assertEquals(show("exp(0.5*log(x1))"), "exp(0.5*log(x1))"); // not an integer power: stays
+  assertEquals(show("exp(log(x1) + x2)"), "exp(log(x1) + x2)"); // not only logs: stays
+  const rows = new Float64Array([0.3, 0.7, 1.2, 0.9, 0.81, 1.5]);
+  for (const text of ["3*exp(log(2*x1) - log(x2 + 1) + 0.5)", "exp(3*log(x1) - 2*log(x2))"]) {
+    const e = parseExpression(text, 2);
+    const [a, b] = [evaluateExpression(e, rows, 2), evaluateExpression(simplifyExpression(e), rows, 2)];
+    a.forEach((v, k) =>
+      assert(Math.abs(v - b[k]) <= 1e-12 * Math.max(1, Math.abs(v)), `${text} row ${k}: ${v} vs ${b[k]}`)
+    );
+  }
+});
+
 Deno.test("formatExpression: unit factors print as a sign or nothing", () => {
   assertEquals(formatExpression(binary("*", num(-1), call("sin", variable(0)))), "-sin(x1)");
   assertEquals(formatExpression(binary("*", num(1), variable(1))), "x2");

@@ -88,6 +88,7 @@ Deno.test("symbolic workflow: tanh(5(x1^4 + x2^4 + x3^4 - 1)) (phase transition)
   });
   assertEquals(r.widths, [3, 1, 1]);
   assertEquals(symbols(r), ["0:0->0 x^4", "0:1->0 x^4", "0:2->0 x^4", "1:0->0 tanh"]);
+  assertEquals(r.formula, "tanh(5*x1^4 + 5*x2^4 + 5*x3^4 - 5)");
   assert(r.formulaTestMse < 1e-6, `formula test MSE ${r.formulaTestMse}`);
 });
 
@@ -100,6 +101,7 @@ Deno.test("symbolic workflow: x1/x2 on [0.5, 2]^2 (division) from [2, 5, 1] prun
   });
   assertEquals(r.widths, [2, 1, 1]);
   assertEquals(symbols(r), ["0:0->0 log", "0:1->0 log", "1:0->0 exp"]);
+  assertEquals(r.formula, "x1/x2"); // exp(log(a x1) - log(b x2)), simplified
   assert(r.formulaTestMse < 1e-6, `formula test MSE ${r.formulaTestMse}`);
 });
 

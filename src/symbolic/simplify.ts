@@ -12,7 +12,9 @@
  * - constant factors leave products and quotients, and powers: `(a·u)^n` is
  *   `a^n·u^n` for an integer `n` (any `a`) and for a real `n` when `a > 0`,
  *   `sqrt(a·u)` is `sqrt(a)·sqrt(u)` when `a > 0`; `(a·u + b)^n` stays;
- * - constant shifts leave `exp`: `c·exp(u + d)` is `(c·e^d)·exp(u)`;
+ * - constant shifts leave `exp`: `c·exp(u + d)` is `(c·e^d)·exp(u)`, and
+ *   `exp` of logs with integer coefficients is a product: `exp(log(a·x1) -
+ *   log(b·x2) + d)` is `(e^d·a/b)·x1/x2` (equal where the logs are defined);
  * - periodicity: the constant of a `sin`, `cos` or `tan` argument is brought
  *   into (-π, π] by whole periods, and a shift of exactly ±π (within 1e-9)
  *   leaves `sin` and `cos` with their sign changed: `sin(u - 3π)` is
@@ -94,10 +96,36 @@ function power(p: Affine, q: Affine): Affine {
   return atomForm(binary("^", toExpr(p), exponent));
 }
 
+/**
+ * `exp(d + Σ n_i·log(u_i))` as `e^d · Π u_i^n_i` when every term is a log
+ * with an integer coefficient (`exp(log(a·x1) - log(b·x2))` is `(a/b)·x1/x2`),
+ * else undefined.
+ */
+function logProduct(arg: Affine): Affine | undefined {
+  if (arg.terms.size === 0 || Math.abs(arg.constant) > EXP_SHIFT_LIMIT) return undefined;
+  const parts = [...arg.terms.values()];
+  if (!parts.every((t) => t.atom.kind === "call" && t.atom.name === "log" && Number.isInteger(t.coef))) {
+    return undefined;
+  }
+  let up = constantForm(Math.exp(arg.constant));
+  let down = constantForm(1);
+  for (const { atom, coef } of parts) {
+    const inner = affine((atom as Extract<Expr, { kind: "call" }>).arg);
+    const raised = power(inner, constantForm(Math.abs(coef)));
+    if (coef > 0) up = product(up, raised);
+    else down = product(down, raised);
+  }
+  return constantOf(down) === 1 ? up : quotient(up, down);
+}
+
 function callForm(name: string, form: Affine): Affine {
   const k = constantOf(form);
   if (k !== undefined) return constantForm(UNARY_FUNCTIONS[name].value(k));
   let arg = closeForm(form);
+  if (name === "exp") {
+    const logs = logProduct(arg);
+    if (logs) return logs;
+  }
   if (name === "exp" && arg.constant !== 0 && Math.abs(arg.constant) <= EXP_SHIFT_LIMIT) {
     return atomForm(call("exp", toExpr({ constant: 0, terms: arg.terms })), Math.exp(arg.constant));
   }
