@@ -7,7 +7,16 @@
  * round-trips through its state dict.
  */
 
-import { Adam, BSplineKAN, HybridKAN, KanError, Sequential, SymbolicEdges, Tensor } from "../mod.ts";
+import {
+  Adam,
+  BSplineKAN,
+  edgeCurves,
+  HybridKAN,
+  KanError,
+  Sequential,
+  SymbolicEdges,
+  Tensor,
+} from "../mod.ts";
 import { SYMBOLIC_EDGE_FUNCTIONS, symbolicEdge } from "../src/basis/symbolic_edge.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose, seededUniform, testGpu } from "./helpers.ts";
@@ -95,7 +104,7 @@ Deno.test("hybrid layer: numeric plus symbolic edges; training moves a, b, c, d 
   const layer = new HybridKAN(numeric);
   layer.fixSymbolic(1, 0, { name: "sin", a: 3, b: 0.1, c: 0.5, d: 0.2 });
   layer.fixSymbolic(0, 1, { name: "x^2", a: 1, b: 0, c: -1, d: 0 });
-  assertEquals(layer.symbols.map((s) => s?.name ?? null), [null, "sin", "x^2", null]);
+  assertEquals(layer.symbols, [null, "sin", "x^2", null]);
   assertEquals([...numeric.edgeMask!], [1, 0, 0, 1]);
   const model = new Sequential([layer]);
   const xs = rows(3, ROWS * 2, -1, 1);
@@ -121,11 +130,23 @@ Deno.test("hybrid layer: numeric plus symbolic edges; training moves a, b, c, d 
     const v = after[`layers.0.${k}`];
     assert(v[1] === 0 && v[2] === 0 && v[0] !== 0 && v[3] !== 0, `${k}: symbolic edges stay 0, others train`);
   }
+  // The symbols as they stand now (read from the GPU) carry the trained parameters, and so do the edge curves.
+  const now = await layer.readSymbols();
+  assertEquals([now[1]!.a, now[2]!.c], [after["layers.0.symbolic.a"][1], after["layers.0.symbolic.c"][2]]);
+  assert(now[1]!.a !== 3, "sin's a trained away from 3");
+  const curve = (await edgeCurves(model, x))[0].edges[1];
+  const s = now[1]!;
+  assertClose(
+    "trained sin edge curve",
+    curve.ys,
+    curve.xs.map((v) => s.c * Math.sin(s.a * v + s.b) + s.d),
+    1e-12,
+  );
   // The state dict round-trips into a fresh hybrid layer: same symbols, same output.
   const copy = new Sequential([new HybridKAN(new BSplineKAN(gpu, 2, 2, { seed: 9, bias: true }))]);
   copy.loadStateDict(await model.stateDict());
   const copyLayer = copy.layers[0] as HybridKAN;
-  assertEquals(copyLayer.symbols.map((s) => s?.name ?? null), [null, "sin", "x^2", null]);
+  assertEquals(copyLayer.symbols, [null, "sin", "x^2", null]);
   assertEquals([...copyLayer.numeric.edgeMask!], [1, 0, 0, 1]);
   assertClose("copy y", await readOnce(copy.forward(x)), await readOnce(model.forward(x)), 1e-6);
   for (const t of [x, target]) t.dispose();

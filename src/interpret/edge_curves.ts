@@ -167,10 +167,11 @@ export async function edgeCurves(
       const { min, max } = columnRanges(await h.read(), layer.inFeatures);
       const state = await layer.stateDict();
       const mask = layer.edgeMask;
+      const symbols = (await views[l].symbolic?.readSymbols()) ?? null;
       const edges: EdgeCurve[] = [];
       for (let o = 0; o < layer.outFeatures; o++) {
         for (let i = 0; i < layer.inFeatures; i++) {
-          const symbol = views[l].symbols?.[o * layer.inFeatures + i] ?? null;
+          const symbol = symbols?.[o * layer.inFeatures + i] ?? null;
           const masked = symbol === null && mask !== null && mask[o * layer.inFeatures + i] === 0;
           const phi = symbol ? symbolFunction(symbol) : edgeFunction(layer, state, o, i);
           const xs = Float64Array.from(

@@ -184,7 +184,7 @@ export function plotNetwork(
   }
   // Default: the symbols of HybridKAN layers, by name.
   const symbols = options.symbols ??
-    views.map((v, l) => v.symbols?.map((s) => s?.name ?? null) ?? Array(edgeCounts[l]).fill(null));
+    views.map((v, l) => v.symbolic?.functions ?? Array(edgeCounts[l]).fill(null));
   if (options.symbols !== undefined) {
     checkNested(
       where,

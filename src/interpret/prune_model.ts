@@ -11,7 +11,7 @@ import { KanError } from "../errors.ts";
 import { BSplineKAN } from "../layers/bspline_kan.ts";
 import { HybridKAN } from "../layers/hybrid_kan.ts";
 import { Sequential } from "../layers/sequential.ts";
-import type { EdgeSymbol } from "../layers/symbolic_edges.ts";
+import type { SymbolicEdges } from "../layers/symbolic_edges.ts";
 import { describe } from "../validate.ts";
 
 /**
@@ -30,8 +30,8 @@ import { describe } from "../validate.ts";
  * ```
  */
 export function kanLayers(where: string, model: unknown): BSplineKAN[] {
-  return edgeLayers(where, model).map(({ numeric, symbols }, l) => {
-    if (symbols !== null) {
+  return edgeLayers(where, model).map(({ numeric, symbolic }, l) => {
+    if (symbolic !== null) {
       throw new KanError(
         `${where}: layer ${l} is a HybridKAN (with symbolic edges); ${where} takes BSplineKAN layers only ` +
           `(prune before fixing symbols)`,
@@ -45,8 +45,8 @@ export function kanLayers(where: string, model: unknown): BSplineKAN[] {
 export interface EdgeLayerView {
   /** The B-spline layer (a `HybridKAN`'s numeric part, whose mask is 0 on its symbolic edges). */
   numeric: BSplineKAN;
-  /** Per edge, its symbol or null; null for a plain `BSplineKAN`. */
-  symbols: (EdgeSymbol | null)[] | null;
+  /** A `HybridKAN`'s symbolic part; null for a plain `BSplineKAN`. */
+  symbolic: SymbolicEdges | null;
 }
 
 /**
@@ -60,7 +60,7 @@ export interface EdgeLayerView {
  * import { Gpu, kan } from "../../mod.ts";
  * import { edgeLayers } from "./prune_model.ts";
  * const gpu = await Gpu.request();
- * console.log(edgeLayers("plotNetwork", kan(gpu, [2, 3, 1], { basis: "bspline" }))[0].symbols); // null
+ * console.log(edgeLayers("plotNetwork", kan(gpu, [2, 3, 1], { basis: "bspline" }))[0].symbolic); // null
  * gpu.destroy();
  * ```
  */
@@ -72,14 +72,14 @@ export function edgeLayers(where: string, model: unknown): EdgeLayerView[] {
     );
   }
   return model.layers.map((layer, l) => {
-    if (layer instanceof HybridKAN) return { numeric: layer.numeric, symbols: layer.symbols };
+    if (layer instanceof HybridKAN) return { numeric: layer.numeric, symbolic: layer.symbolic };
     if (!(layer instanceof BSplineKAN)) {
       throw new KanError(
         `${where}: layer ${l} is a ${layer.kind}; only BSplineKAN layers (basis "bspline"), with or ` +
           `without symbolic edges (HybridKAN), have one function per edge that this reads`,
       );
     }
-    return { numeric: layer, symbols: null };
+    return { numeric: layer, symbolic: null };
   });
 }
 

@@ -178,14 +178,11 @@ export async function symbolicNetwork(model: Sequential): Promise<SymbolicLayer[
         );
       }
     });
-    const state = await layer.stateDict();
-    const planes = ["a", "b", "c", "d"].map((k) => state[`symbolic.${k}`].data);
-    const edges = symbols.map((s, e) =>
-      s === null ? null : { name: s.name, a: planes[0][e], b: planes[1][e], c: planes[2][e], d: planes[3][e] }
-    );
+    const edges = await layer.readSymbols();
+    const bias = (await layer.numeric.stateDict()).bias;
     result.push(
-      state.bias
-        ? { inDim: layer.inFeatures, outDim: layer.outFeatures, edges, bias: Array.from(state.bias.data) }
+      bias
+        ? { inDim: layer.inFeatures, outDim: layer.outFeatures, edges, bias: Array.from(bias.data) }
         : { inDim: layer.inFeatures, outDim: layer.outFeatures, edges },
     );
   }

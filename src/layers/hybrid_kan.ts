@@ -31,7 +31,7 @@ const PREFIX = "symbolic.";
  * const gpu = await Gpu.request();
  * const layer = new HybridKAN(new BSplineKAN(gpu, 2, 1, { seed: 1 }));
  * layer.fixSymbolic(1, 0, { name: "x^2", a: 1, b: 0, c: 1, d: 0 }); // input 1 -> output 0 is x^2 now
- * console.log(layer.symbols); // [null, { name: "x^2", ... }]
+ * console.log(layer.symbols); // [null, "x^2"]
  * console.log(await layer.forward(Tensor.from(gpu, [0.5, 2], [1, 2])).read());
  * gpu.destroy();
  * ```
@@ -66,14 +66,15 @@ export class HybridKAN extends Layer {
     ]);
   }
 
-  /** Each edge's symbol (index `o * in + i`), `null` where the edge is numeric or off. */
-  get symbols(): (EdgeSymbol | null)[] {
-    return Array.from({ length: this.outFeatures * this.inFeatures }, (_, e) => {
-      const s = this.#symbols[e];
-      return s ? { ...s } : null;
-    });
+  /** Each edge's function (index `o * in + i`), `null` where the edge is numeric or off. */
+  get symbols(): (string | null)[] {
+    return this.symbolic.functions;
   }
-  #symbols: (EdgeSymbol | null)[] = [];
+
+  /** Each edge's symbol with its current (trained) parameters, read from the GPU; `null` where none. */
+  readSymbols(): Promise<(EdgeSymbol | null)[]> {
+    return this.symbolic.readSymbols();
+  }
 
   /**
    * Makes the edge from `input` to `out` symbolic (the order of pykan's `fix_symbolic(l, i, j)`): its numeric part is masked and it
@@ -87,7 +88,6 @@ export class HybridKAN extends Layer {
     const mask = this.numeric.edgeMask ?? new Float32Array(this.outFeatures * this.inFeatures).fill(1);
     mask[e] = symbol === null ? 1 : 0;
     this.numeric.setEdgeMask(mask.every((v) => v === 1) ? null : mask);
-    this.#symbols[e] = symbol === null ? null : { ...symbol, name: this.symbolic.functions[e]! };
   }
 
   /** Checks both parts. */
@@ -97,22 +97,13 @@ export class HybridKAN extends Layer {
   }
 
   /**
-   * Mirrors the loaded symbols and masks the symbolic edges' numeric part;
+   * Loads the symbols and masks the symbolic edges' numeric part;
    * an edge without a symbol keeps its current mask.
    */
   override afterLoad(dict: StateDict, prefix = ""): void {
     this.numeric.afterLoad(dict, prefix);
     this.symbolic.afterLoad(dict, prefix + PREFIX);
     const funs = dict[`${prefix}${PREFIX}funs`].data;
-    const planes = ["a", "b", "c", "d"].map((k) => dict[`${prefix}${PREFIX}${k}`].data);
-    const names = this.symbolic.functions;
-    this.#symbols = Array.from(
-      funs,
-      (id, e) =>
-        id < 0
-          ? null
-          : { name: names[e]!, a: planes[0][e], b: planes[1][e], c: planes[2][e], d: planes[3][e] },
-    );
     // A symbolic edge is masked in the numeric part; the others keep the mask they had (pruned edges stay
     // off: the mask is not in the state dict).
     const was = this.numeric.edgeMask;

@@ -62,7 +62,7 @@ export interface EdgeSymbol extends SymbolParameters {
  */
 export class SymbolicEdges extends Layer {
   #params: Parameter[];
-  #symbols: (EdgeSymbol | null)[];
+  #names: (string | null)[];
 
   /** `inFeatures * outFeatures` edges, none with a function yet. */
   constructor(gpu: Gpu, inFeatures: number, outFeatures: number) {
@@ -77,7 +77,7 @@ export class SymbolicEdges extends Layer {
     this.#params = PLANES.map((name, q) =>
       new Parameter(name, [outFeatures, inFeatures], block, q * plane, name !== "funs")
     );
-    this.#symbols = new Array(plane).fill(null);
+    this.#names = new Array(plane).fill(null);
   }
 
   /** `funs`, `a`, `b`, `c`, `d`. */
@@ -121,12 +121,19 @@ export class SymbolicEdges extends Layer {
       const range = p.range;
       this.gpu.write(range.buffer, (range.offset ?? 0) + e * 4, new Float32Array([values[q]]));
     });
-    this.#symbols[e] = symbol === null ? null : { ...symbol, name: SYMBOLIC_EDGE_FUNCTIONS[values[0]] };
+    this.#names[e] = symbol === null ? null : SYMBOLIC_EDGE_FUNCTIONS[values[0]];
   }
 
-  /** The function of each edge (index `o * in + i`), `null` where none; read the parameters with `stateDict`. */
+  /** The function of each edge (index `o * in + i`), `null` where none; their parameters: {@linkcode readSymbols}. */
   get functions(): (string | null)[] {
-    return this.#symbols.map((s) => s?.name ?? null);
+    return [...this.#names];
+  }
+
+  /** Each edge's symbol with its current (trained) parameters, read from the GPU; `null` where none. */
+  async readSymbols(): Promise<(EdgeSymbol | null)[]> {
+    const state = await this.stateDict();
+    const [a, b, c, d] = ["a", "b", "c", "d"].map((k) => state[k].data);
+    return this.#names.map((name, e) => name === null ? null : { name, a: a[e], b: b[e], c: c[e], d: d[e] });
   }
 
   /** Refuses a `funs` entry that is not -1 or a function's index. */
@@ -145,16 +152,7 @@ export class SymbolicEdges extends Layer {
 
   /** Mirrors the loaded functions. */
   override afterLoad(dict: StateDict, prefix = ""): void {
-    const funs = dict[`${prefix}funs`].data;
-    const planes = ["a", "b", "c", "d"].map((k) => dict[`${prefix}${k}`].data);
-    this.#symbols = Array.from(funs, (id, e) =>
-      id < 0 ? null : {
-        name: SYMBOLIC_EDGE_FUNCTIONS[id],
-        a: planes[0][e],
-        b: planes[1][e],
-        c: planes[2][e],
-        d: planes[3][e],
-      });
+    this.#names = Array.from(dict[`${prefix}funs`].data, (id) => id < 0 ? null : SYMBOLIC_EDGE_FUNCTIONS[id]);
   }
 
   #range(what: "value" | "grad"): BufferRange {
